@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvmemmap: the kernel's HugeTLB pools and HugeTLB Vmemmap Optimization (HVO).
+ *
+ * Every /sys and /proc path is built from the context's root directory, so the
+ * library runs the same on the real machine ("/") and on fake trees in tests.
+ *
+ * Conventions: functions return 0 (or a documented non-negative value) on
+ * success and a negative errno on failure. ret_ out-parameters are written only
+ * on success, except where a function says otherwise. The library never logs,
+ * never exits and keeps no global state; a context is not thread-safe, use one
+ * per thread.
+ */
+#ifndef VMEMMAP_H
+#define VMEMMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VMM_PUBLIC __attribute__((visibility("default")))
+
+typedef struct vmm_ctx vmm_ctx;
+
+/* What cannot be read from /sys or /proc. 0 means "detect": the base page size
+ * from sysconf(_SC_PAGESIZE), sizeof(struct page) as 64 (every 64-bit arch with
+ * HVO). Tests of other architectures set them. */
+struct vmm_platform {
+        uint64_t page_size;
+        uint64_t struct_page_size;
+};
+
+/* root: NULL or "" means "/". platform: NULL means detect everything. */
+VMM_PUBLIC int vmm_ctx_new(const char *root, const struct vmm_platform *platform, vmm_ctx **ret_ctx);
+VMM_PUBLIC void vmm_ctx_free(vmm_ctx *ctx);
+VMM_PUBLIC const char *vmm_ctx_root(const vmm_ctx *ctx);
+
+/* ---- Hugepage sizes (hstates) and NUMA nodes ---------------------------- */
+
+/* Sizes in kB, as named by /sys/kernel/mm/hugepages/hugepages-<N>kB, sorted
+ * ascending. *ret_sizes is malloc'ed (NULL when *ret_n == 0); free() it.
+ * A machine without hugetlb (no directory) gives -EOPNOTSUPP. */
+VMM_PUBLIC int vmm_hstates_list(vmm_ctx *ctx, uint64_t **ret_sizes_kb, size_t *ret_n);
+/* 0 if the hstate exists, -ENOENT if not. */
+VMM_PUBLIC int vmm_hstate_exists(vmm_ctx *ctx, uint64_t size_kb);
+
+/* Nodes with a directory under /sys/devices/system/node (nodeN), sorted.
+ * A kernel without NUMA sysfs gives 0 nodes, not an error. free() the array. */
+VMM_PUBLIC int vmm_nodes_list(vmm_ctx *ctx, unsigned **ret_nodes, size_t *ret_n);
+
+struct vmm_pool {
+        uint64_t total;      /* nr_hugepages (includes surplus) */
+        uint64_t free;       /* free_hugepages */
+        uint64_t reserved;   /* resv_hugepages */
+        uint64_t surplus;    /* surplus_hugepages */
+        uint64_t overcommit; /* nr_overcommit_hugepages */
+};
+VMM_PUBLIC int vmm_pool_read(vmm_ctx *ctx, uint64_t size_kb, struct vmm_pool *ret_pool);
+
+struct vmm_node_pool {
+        uint64_t total;   /* nodeN/hugepages/hugepages-<N>kB/nr_hugepages */
+        uint64_t free;
+        uint64_t surplus;
+};
+VMM_PUBLIC int vmm_node_pool_read(vmm_ctx *ctx, uint64_t size_kb, unsigned node, struct vmm_node_pool *ret_pool);
+
+/* ---- Resizing ------------------------------------------------------------ */
+
+struct vmm_resize {
+        uint64_t before;    /* pages before the write */
+        uint64_t requested; /* pages written */
+        uint64_t reached;   /* pages read back after the write */
+};
+
+/* Write nr_hugepages (node < 0: the global file; else that node's file) and read
+ * back what the kernel really did. The kernel reports success for a write that
+ * stopped short, so the read-back decides:
+ *   0        reached == requested
+ *   -ENOMEM  growth stopped short (fragmentation, memory): *ret filled
+ *   -EBUSY   shrink stopped short (pages in use became surplus): *ret filled
+ *   other    the write itself failed (-EACCES, -EROFS, -EINVAL, ...): *ret untouched */
+VMM_PUBLIC int vmm_pool_set(vmm_ctx *ctx, uint64_t size_kb, int node, uint64_t pages, struct vmm_resize *ret);
+
+VMM_PUBLIC int vmm_overcommit_set(vmm_ctx *ctx, uint64_t size_kb, uint64_t pages);
+
+/* Compact memory: node < 0 writes /proc/sys/vm/compact_memory, else
+ * /sys/devices/system/node/nodeN/compact. */
+VMM_PUBLIC int vmm_compact(vmm_ctx *ctx, int node);
+
+/* ---- HVO ----------------------------------------------------------------- */
+
+struct vmm_kernel {
+        char release[65];         /* /proc/sys/kernel/osrelease */
+        char arch[32];            /* /proc/sys/kernel/arch, "" if absent */
+        unsigned major, minor;    /* parsed from release */
+        unsigned reserve_pages;   /* vmemmap pages HVO keeps: 2 before 5.18, 1 since */
+        uint64_t page_size;       /* base page size, bytes */
+        uint64_t struct_page_size;
+};
+VMM_PUBLIC int vmm_kernel_read(vmm_ctx *ctx, struct vmm_kernel *ret);
+
+enum vmm_boot_param { VMM_BOOT_ABSENT = -1, VMM_BOOT_OFF = 0, VMM_BOOT_ON = 1 };
+
+struct vmm_hvo {
+        bool supported;        /* /proc/sys/vm/hugetlb_optimize_vmemmap exists */
+        bool enabled;          /* its value (false when unsupported) */
+        enum vmm_boot_param boot_param; /* hugetlb_free_vmemmap= on /proc/cmdline */
+};
+VMM_PUBLIC int vmm_hvo_read(vmm_ctx *ctx, struct vmm_hvo *ret);
+
+/* Turn HVO on or off. -EOPNOTSUPP when the sysctl does not exist; the kernel's
+ * errno (-EPERM, -EACCES, -EROFS, -EINVAL...) when it refuses; -EIO when the
+ * value read back differs from what was written. */
+VMM_PUBLIC int vmm_hvo_set(vmm_ctx *ctx, bool enabled);
+
+/* What HVO does to one hugepage of a size on this kernel. */
+struct vmm_hstate_hvo {
+        bool eligible;               /* struct page size a power of two && vmemmap_pages > reserve */
+        uint64_t vmemmap_pages;      /* V = pages per hugepage * sizeof(struct page) / page size */
+        uint64_t saved_pages;        /* V - reserve if eligible, else 0 */
+        uint64_t saved_bytes;        /* saved_pages * page size */
+};
+/* Pure arithmetic; no I/O. -EINVAL on nonsense input (zero sizes, size_kb not a
+ * multiple of the page size). */
+VMM_PUBLIC int vmm_hstate_hvo_compute(uint64_t size_kb, const struct vmm_kernel *kernel, struct vmm_hstate_hvo *ret);
+/* Reserve pages for a kernel version: 2 before 5.18, 1 from 5.18 on. */
+VMM_PUBLIC unsigned vmm_reserve_pages_for(unsigned major, unsigned minor);
+
+/* ---- Memmap accounting (kernel 6.11+) ------------------------------------ */
+
+struct vmm_memmap {
+        uint64_t baseline_pages; /* present memory blocks' struct pages, in pages */
+        uint64_t current_pages;  /* nr_memmap_pages + nr_memmap_boot_pages */
+        int64_t saved_pages;     /* baseline - current */
+        uint64_t saved_bytes;    /* saved_pages * page size, 0 if negative */
+};
+/* -ENODATA when /proc/vmstat has no nr_memmap counters (kernels before 6.11). */
+VMM_PUBLIC int vmm_memmap_read(vmm_ctx *ctx, struct vmm_memmap *ret);
+
+/* ---- Sizes and counts as operators write them ---------------------------- */
+
+/* "2M", "2MB", "2MiB", "2048kB", "2048K", "1G", "1GB", "1GiB", "4096" (bytes).
+ * Case-insensitive units; no sign, no spaces inside, no fractions; overflow is
+ * -ERANGE; anything else -EINVAL. */
+VMM_PUBLIC int vmm_size_parse(const char *text, uint64_t *ret_bytes);
+/* Largest exact binary unit: 2097152 -> "2MiB", 1536 -> "1536B" ... "1.5KiB" never.
+ * Returns -ENOBUFS if buf is too small. */
+VMM_PUBLIC int vmm_size_format(uint64_t bytes, char *buf, size_t len);
+/* Human rounding for reports: "28.0 MiB", "1.2 GiB", "512 B". */
+VMM_PUBLIC int vmm_size_format_human(uint64_t bytes, char *buf, size_t len);
+/* The sysfs name of a size: 2048 -> "2048kB". */
+VMM_PUBLIC int vmm_size_label(uint64_t size_kb, char *buf, size_t len);
+
+/* Decimal page count: digits only (no sign, no hex, no spaces, no trailing
+ * text), at least one digit, overflow -ERANGE, else -EINVAL. */
+VMM_PUBLIC int vmm_count_parse(const char *text, uint64_t *ret);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

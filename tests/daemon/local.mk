@@ -1,0 +1,1 @@
+# tests/daemon: see tests/Makefile.am

@@ -1,0 +1,1 @@
+# tests/systemd: see tests/Makefile.am

@@ -1,0 +1,82 @@
+#!/bin/bash
+# The one test command (README, .ci/run): installs the Debian build and test
+# dependencies that are missing, bootstraps, configures with -Werror, builds,
+# runs every tier (unit, daemon, integration, real kernel, systemd), checks the
+# tarball (distcheck), runs the suite again under ASan+UBSan, then the qemu tier.
+#
+#   tests/run-all.sh            everything
+#   SKIP_VM=1 tests/run-all.sh  without the qemu tier (it downloads a kernel)
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=${HUGEVM_BUILD_ROOT:-$src/build-ci}
+start=$SECONDS
+
+packages=(build-essential autoconf automake libtool pkg-config
+          libuv1-dev libjson-c-dev libsystemd-dev libhugetlbfs-dev libhugetlbfs-bin
+          libinih-dev libmicrohttpd-dev
+          systemd python3 socat util-linux prometheus)
+missing=()
+for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        echo "== installing: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+        $sudo_ apt-get update -q
+        $sudo_ apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+echo "== bootstrap"
+"$src/autogen.sh"
+
+summary=()
+passed=0 failed=0 skipped=0
+# count FILE: add a suite's automake counts (PASS, FAIL+ERROR, SKIP) to the totals.
+count() {
+        local p f s
+        p=$(awk '/^# PASS:/ {print $3}' "$1"); f=$(awk '/^# (FAIL|ERROR|XPASS):/ {n += $3} END {print n+0}' "$1")
+        s=$(awk '/^# SKIP:/ {print $3}' "$1")
+        passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+}
+# run_tier NAME BUILDDIR CONFIGURE-ARGS...: configure, build, make check; record counts.
+run_suite() {
+        local name=$1 dir=$2; shift 2
+        echo "== $name: configure $*"
+        rm -rf "$dir"; mkdir -p "$dir"
+        (cd "$dir" && "$src/configure" -q --enable-werror "$@")
+        echo "== $name: build"
+        make -C "$dir" -j"$(nproc)" -s
+        echo "== $name: check"
+        local rc=0
+        make -C "$dir" -s check || rc=$?
+        # Each tier's log, so a failure is readable in CI output.
+        find "$dir/tests" -name '*.log' ! -name 'test-suite.log' -newer "$dir/config.status" \
+                -exec grep -l '^not ok\|^ERROR\|^Bail out' {} + 2>/dev/null | while read -r f; do
+                echo "---- $f"; cat "$f"; done
+        local counts
+        counts=$(awk '/^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):/ {printf "%s%s %s", sep, $2, $3; sep=" "}' "$dir/tests/test-suite.log")
+        summary+=("$name: $counts")
+        count "$dir/tests/test-suite.log"
+        [ "$rc" = 0 ] || { echo "== $name: FAILED"; cat "$dir/tests/test-suite.log"; exit 1; }
+}
+
+run_suite "gcc -Werror" "$out/plain"
+echo "== distcheck"
+make -C "$out/plain" -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror
+run_suite "ASan+UBSan" "$out/asan" \
+        CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+if [ "${SKIP_VM:-0}" != 1 ] && [ -x "$src/tests/vm/run.sh" ]; then
+        echo "== qemu tier (Debian 6.1 kernel, two nodes, 1 GiB pages)"
+        "$src/tests/vm/run.sh" "$out/plain" | tee "$out/vm.log"
+        vm_ok=$(grep -c '^ok ' "$out/vm.log" || true); vm_bad=$(grep -c '^not ok ' "$out/vm.log" || true)
+        summary+=("qemu: $vm_ok ok, $vm_bad not ok")
+        passed=$((passed + vm_ok)); failed=$((failed + vm_bad))
+fi
+
+echo "== summary ($((SECONDS - start)) s)"
+printf '%s\n' "${summary[@]}"
+# The TAP driver counts every case, so these are case counts, not script counts.
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -141,6 +141,8 @@ const char *proto_error_name(int code);
 #define PROTO_F_ERRORS          "errors"
 #define PROTO_F_ERRNO           "errno"
 #define PROTO_F_PATH            "path"
+#define PROTO_F_SUBSCRIBED      "subscribed" /* subscribe result */
+#define PROTO_F_RELOADED        "reloaded"   /* reload result */
 
 #define PROTO_STATE_CONVERGED   "converged"
 #define PROTO_STATE_CONVERGING  "converging"

@@ -7,7 +7,11 @@
  *
  * Conventions: functions return 0 (or a documented non-negative value) on
  * success and a negative errno on failure. ret_ out-parameters are written only
- * on success, except where a function says otherwise. The library never logs,
+ * on success, except where a function says otherwise. A /sys or /proc file whose
+ * content is not what the kernel writes (empty, not a number, too long) gives
+ * -EBADMSG; a number too big for 64 bits gives -ERANGE. Functions taking a
+ * size_kb give -ENOENT when that hstate does not exist and -EOPNOTSUPP when the
+ * kernel has no hugetlb at all. The library never logs,
  * never exits and keeps no global state; a context is not thread-safe, use one
  * per thread.
  */
@@ -45,7 +49,7 @@ VMM_PUBLIC const char *vmm_ctx_root(const vmm_ctx *ctx);
  * ascending. *ret_sizes is malloc'ed (NULL when *ret_n == 0); free() it.
  * A machine without hugetlb (no directory) gives -EOPNOTSUPP. */
 VMM_PUBLIC int vmm_hstates_list(vmm_ctx *ctx, uint64_t **ret_sizes_kb, size_t *ret_n);
-/* 0 if the hstate exists, -ENOENT if not. */
+/* 0 if the hstate exists, -ENOENT if not (-EOPNOTSUPP: no hugetlb at all). */
 VMM_PUBLIC int vmm_hstate_exists(vmm_ctx *ctx, uint64_t size_kb);
 
 /* Nodes with a directory under /sys/devices/system/node (nodeN), sorted.
@@ -108,7 +112,9 @@ enum vmm_boot_param { VMM_BOOT_ABSENT = -1, VMM_BOOT_OFF = 0, VMM_BOOT_ON = 1 };
 struct vmm_hvo {
         bool supported;        /* /proc/sys/vm/hugetlb_optimize_vmemmap exists */
         bool enabled;          /* its value (false when unsupported) */
-        enum vmm_boot_param boot_param; /* hugetlb_free_vmemmap= on /proc/cmdline */
+        enum vmm_boot_param boot_param; /* hugetlb_free_vmemmap= on /proc/cmdline, read as
+                                         * the kernel does: kstrtobool (on/off, y/n, 1/0, ...),
+                                         * last valid occurrence wins, nothing after "--" */
 };
 VMM_PUBLIC int vmm_hvo_read(vmm_ctx *ctx, struct vmm_hvo *ret);
 
@@ -138,14 +144,17 @@ struct vmm_memmap {
         int64_t saved_pages;     /* baseline - current */
         uint64_t saved_bytes;    /* saved_pages * page size, 0 if negative */
 };
-/* -ENODATA when /proc/vmstat has no nr_memmap counters (kernels before 6.11). */
+/* -ENODATA when /proc/vmstat has no nr_memmap counters (kernels before 6.11)
+ * or there are no memory block directories (no CONFIG_MEMORY_HOTPLUG). */
 VMM_PUBLIC int vmm_memmap_read(vmm_ctx *ctx, struct vmm_memmap *ret);
 
 /* ---- Sizes and counts as operators write them ---------------------------- */
 
 /* "2M", "2MB", "2MiB", "2048kB", "2048K", "1G", "1GB", "1GiB", "4096" (bytes).
- * Case-insensitive units; no sign, no spaces inside, no fractions; overflow is
- * -ERANGE; anything else -EINVAL. */
+ * Units are binary whatever their spelling (kB = KiB = 1024, as sysfs means
+ * it): B, K/KB/KiB, M, G, T, P, E. Case-insensitive units; no sign, no spaces
+ * inside, no fractions; overflow is -ERANGE; anything else -EINVAL. Everything
+ * vmm_size_format() writes parses back to the same number. */
 VMM_PUBLIC int vmm_size_parse(const char *text, uint64_t *ret_bytes);
 /* Largest exact binary unit: 2097152 -> "2MiB", 1536 -> "1536B" ... "1.5KiB" never.
  * Returns -ENOBUFS if buf is too small. */

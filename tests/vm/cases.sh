@@ -1,0 +1,186 @@
+#!/bin/sh
+# VM tier cases, run by /init inside the qemu guest: Debian's 6.1 kernel, two
+# NUMA nodes of 3 GiB, the 2048kB and 1048576kB hstates, HVO booted off.
+# TAP on stdout (the host counts it), diagnostics on stderr (the console).
+#
+# Each node has room for exactly one 1 GiB page (run.sh explains the layout),
+# which makes the shortfall case certain: three 1 GiB pages on a 3 GiB node.
+. /vm/lib.sh
+
+node_dir=/sys/devices/system/node
+hp_dir=/sys/kernel/mm/hugepages
+sock=/run/hugevmd/hugevmd.sock
+log=/tmp/hugevmd.log
+ctl_timeout=150          # no single hugevmctl call may hang the tier
+daemon_pid=
+holder_pid=
+
+say() { echo "# $*"; echo "hugevm-vm: $*" >&2; }
+ctl() { timeout "$ctl_timeout" hugevmctl --socket "$sock" "$@"; }
+# The JSON status once, compact; every check below reads one snapshot.
+status_json() { ctl --json status | jq -c . 2>/dev/null; }
+# pool_q STATUS SIZE JQ-EXPR: EXPR evaluated on the pool of that size.
+pool_q() { printf '%s\n' "$1" | jq -r --arg s "$2" ".pools[] | select(.size == \$s) | $3" 2>/dev/null; }
+node_q() { pool_q "$1" "$2" ".nodes[] | select(.node == $3) | $4"; }
+sysfs_node() { cat "$node_dir/node$1/hugepages/hugepages-$2/$3" 2>/dev/null; }
+diag_status() {
+        echo "#   daemon status:"
+        ctl --json status 2>&1 | jq -c '.pools[] | {size, pages, target, state, reason, surplus, retries,
+                optimized_pages, saved_exact, nodes: [.nodes[] | {node, pages, free, surplus, target, state, reason}]}' 2>&1 |
+                sed 's/^/#     /'
+        echo "#   last daemon log lines:"
+        tail -5 "$log" 2>/dev/null | sed 's/^/#     /'
+}
+# is GOT WANT DESCRIPTION: tap_is, plus the daemon's view when it fails.
+is() { tap_is "$1" "$2" "$3" || true; [ "$1" = "$2" ] || diag_status; }
+ok() { tap_ok "$1" "$2" || true; [ "$1" -eq 0 ] || diag_status; }
+# until_true SECONDS CMD...: poll CMD every second; 0 once it succeeds, 1 on timeout.
+until_true() {
+        t=$1; shift
+        while [ "$t" -gt 0 ]; do
+                "$@" && return 0
+                sleep 1; t=$((t - 1))
+        done
+        "$@"
+}
+cleanup() {
+        [ -n "$holder_pid" ] && kill "$holder_pid" 2>/dev/null
+        [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
+}
+trap cleanup EXIT
+
+# ---- The machine is what the tier claims to test on --------------------------
+is "$(ls -d $node_dir/node[0-9]* | wc -l)" 2 "guest has two NUMA nodes"
+ok "$([ -d $hp_dir/hugepages-2048kB ] && [ -d $hp_dir/hugepages-1048576kB ]; echo $?)" \
+        "guest has the 2048kB and 1048576kB hstates (-cpu max: pdpe1gb)"
+ok "$([ -f /proc/sys/vm/hugetlb_optimize_vmemmap ]; echo $?)" "6.1 has the HVO sysctl"
+ok "$(! grep -q '^nr_memmap' /proc/vmstat; echo $?)" "6.1 has no nr_memmap counters"
+is "$(cat /proc/sys/vm/hugetlb_optimize_vmemmap)" 0 "HVO is off at boot (hugetlb_free_vmemmap=off)"
+
+if [ "$(cat /vm/kernel_only)" = 1 ]; then tap_done; exit; fi
+
+# ---- The daemon ---------------------------------------------------------------
+mkdir -p /etc/hugevmd /run/hugevmd /var/lib/hugevmd
+cat >/etc/hugevmd/hugevmd.conf <<'EOF'
+# VM tier: no pool targets at start; the cases set them with hugevmctl.
+[Daemon]
+HVO=yes
+RefreshSec=1
+MetricsListen=no
+EOF
+hugevmd --config /etc/hugevmd/hugevmd.conf --socket "$sock" --state-dir /var/lib/hugevmd \
+        --foreground >"$log" 2>&1 &
+daemon_pid=$!
+until_true 30 sh -c "hugevmctl --socket $sock status >/dev/null 2>&1"
+ok $? "hugevmd answers status within 30 s"
+if ! kill -0 "$daemon_pid" 2>/dev/null; then
+        say "hugevmd is not running; its log:"; sed 's/^/# /' "$log"
+        echo "Bail out! hugevmd did not start"
+        exit 1
+fi
+
+# ---- HVO on 6.1: the sysctl, the model, no measurement ------------------------
+is "$(cat /proc/sys/vm/hugetlb_optimize_vmemmap)" 1 "hugevmd turned HVO on at start (HVO=yes)"
+vm=$(ctl --json vmemmap status | jq -c .)
+is "$(printf '%s' "$vm" | jq -r '[.supported, .enabled, .boot_param, .reserve_pages, .page_size, .struct_page_size] | map(tostring) | join(" ")')" \
+        "true true off 1 4096 64" "vmemmap status: supported, enabled, boot param off, reserve 1 page, 4 KiB pages, 64-byte struct page"
+is "$(printf '%s' "$vm" | jq -r .kernel)" "$(uname -r)" "vmemmap status names the running kernel"
+is "$(printf '%s' "$vm" | jq -r '.sizes[] | select(.size == "2048kB") | [.eligible, .vmemmap_pages, .saved_bytes_per_hugepage] | map(tostring) | join(" ")')" \
+        "true 8 28672" "2048kB: 8 vmemmap pages, 7 x 4 KiB = 28672 bytes saved per hugepage"
+is "$(printf '%s' "$vm" | jq -r '.sizes[] | select(.size == "1048576kB") | [.eligible, .vmemmap_pages, .saved_bytes_per_hugepage] | map(tostring) | join(" ")')" \
+        "true 4096 16773120" "1048576kB: 4096 vmemmap pages, 4095 x 4 KiB = 16773120 bytes saved per hugepage"
+
+# ---- Per-node targets for both sizes -----------------------------------------
+# 1 GiB pages first: 2 MiB pages scattered into a node's free GiB would make
+# the contiguous allocation migrate them (slow under emulation).
+ctl set 1G 1 --node 0 --wait --timeout 120 >&2; is $? 0 "set 1G 1 --node 0 --wait: exit 0"
+ctl set 1G 1 --node 1 --wait --timeout 120 >&2; is $? 0 "set 1G 1 --node 1 --wait: exit 0"
+ctl set 2M 64 --node 0 --wait --timeout 120 >&2; is $? 0 "set 2M 64 --node 0 --wait: exit 0"
+ctl set 2M 32 --node 1 --wait --timeout 120 >&2; is $? 0 "set 2M 32 --node 1 --wait: exit 0"
+st=$(status_json)
+is "$(node_q "$st" 2048kB 0 '"\(.pages)/\(.target) \(.state)"') $(node_q "$st" 2048kB 1 '"\(.pages)/\(.target) \(.state)"')" \
+        "64/64 converged 32/32 converged" "2048kB reported per node: node0 64 of 64, node1 32 of 32, converged"
+is "$(node_q "$st" 1048576kB 0 '"\(.pages)/\(.target) \(.state)"') $(node_q "$st" 1048576kB 1 '"\(.pages)/\(.target) \(.state)"')" \
+        "1/1 converged 1/1 converged" "1048576kB reported per node: one page on each node, converged"
+is "$(sysfs_node 0 hugepages-2048kB nr_hugepages) $(sysfs_node 1 hugepages-2048kB nr_hugepages) $(sysfs_node 0 hugepages-1048576kB nr_hugepages) $(sysfs_node 1 hugepages-1048576kB nr_hugepages)" \
+        "64 32 1 1" "the kernel's per-node files agree (2048kB 64 32, 1048576kB 1 1)"
+is "$(pool_q "$st" 2048kB .pages) $(pool_q "$st" 1048576kB .pages) $(printf '%s' "$st" | jq -r .converged)" \
+        "96 2 true" "pool totals 96 x 2 MiB and 2 x 1 GiB, all converged"
+
+# ---- Savings from the model (no memmap counters on 6.1) -----------------------
+is "$(printf '%s' "$st" | jq -r '.measured | [.available, .saved_bytes, .agrees] | map(tostring) | join(" ")')" \
+        "false null null" "measured: not available on 6.1, no measured figure, no agreement claimed"
+is "$(pool_q "$st" 2048kB '"\(.optimized_pages) \(.saved_bytes) \(.saved_exact)"')" "96 $((96 * 28672)) true" \
+        "2048kB: 96 pages optimized, saved 96 x 28672 bytes, exact (all grown with HVO on)"
+is "$(pool_q "$st" 1048576kB '"\(.optimized_pages) \(.saved_bytes) \(.saved_exact)"')" "2 $((2 * 16773120)) true" \
+        "1048576kB: 2 pages optimized, saved 2 x 16773120 bytes, exact"
+is "$(printf '%s' "$st" | jq -r '.measured.model_saved_bytes')" "$((96 * 28672 + 2 * 16773120))" \
+        "model_saved_bytes is the sum of both sizes' savings"
+
+# ---- A 1 GiB target the node cannot hold -------------------------------------
+t0=$(date +%s)
+ctl set 1G 3 --node 1 --wait --timeout 120 >&2; rc=$?
+say "set 1G 3 --node 1 --wait returned $rc after $(( $(date +%s) - t0 )) s"
+is "$rc" 4 "set 1G 3 --node 1 --wait: exit 4 (shortfall), not a hang"
+st=$(status_json)
+is "$(node_q "$st" 1048576kB 1 '"\(.pages)/\(.target) \(.state)"')" "1/3 degraded" \
+        "node1 1048576kB: partial result 1 of 3, degraded"
+reason=$(node_q "$st" 1048576kB 1 .reason)
+ok "$(case "$reason" in *1*3*) echo 0;; *) echo 1;; esac)" "node1 degraded with a reason naming what it reached: '$reason'"
+is "$(pool_q "$st" 1048576kB .state) $(printf '%s' "$st" | jq -r .converged)" "degraded false" \
+        "the 1048576kB pool is degraded and not all pools converged"
+retries=$(pool_q "$st" 1048576kB '[.retries // 0, (.nodes[] | .retries // 0)] | max')
+ok "$([ "${retries:-0}" -gt 0 ]; echo $?)" "retries reported for the short pool: $retries"
+is "$(sysfs_node 1 hugepages-1048576kB nr_hugepages) $(sysfs_node 0 hugepages-1048576kB nr_hugepages)" "1 1" \
+        "the kernel agrees: node1 kept its one page, node0 untouched"
+ctl wait --timeout 5 >/dev/null 2>&1; is $? 4 "hugevmctl wait exits 4 while a pool is degraded"
+ctl set 1G 1 --node 1 --wait --timeout 60 >&2; is $? 0 "after lowering the target to 1, set --wait exits 0"
+st=$(status_json)
+is "$(node_q "$st" 1048576kB 1 '"\(.pages)/\(.target) \(.state) [\(.reason)]"') $(printf '%s' "$st" | jq -r .converged)" \
+        "1/1 converged [] true" "node1 1048576kB converged again, reason cleared"
+
+# ---- Shrinking below the pages in use leaves surplus --------------------------
+# The holder runs on CPU 0, so its pages come from node 0's 64.
+taskset 0x1 holder 2048 48 >/tmp/holder.out 2>&1 &
+holder_pid=$!
+until_true 30 grep -q holding /tmp/holder.out
+ok $? "holder maps and touches 48 x 2 MiB pages on node 0"
+is "$(sysfs_node 0 hugepages-2048kB free_hugepages)" 16 "node0 has 16 of 64 pages free while the holder runs"
+ctl set 2M 16 --node 0 >&2; is $? 0 "set 2M 16 --node 0 (below the 48 in use): accepted"
+surplus_seen() {
+        st=$(status_json)
+        [ "$(node_q "$st" 2048kB 0 .surplus)" = 32 ] && [ "$(node_q "$st" 2048kB 0 .state)" = degraded ]
+}
+until_true 30 surplus_seen
+is "$(node_q "$st" 2048kB 0 '"\(.pages) surplus=\(.surplus) \(.state)"')" "48 surplus=32 degraded" \
+        "node0 2048kB: 48 pages, 32 surplus reported, degraded"
+reason=$(node_q "$st" 2048kB 0 .reason)
+ok "$(case "$reason" in *surplus*) echo 0;; *) echo 1;; esac)" "node0 degraded because of surplus: '$reason'"
+is "$(sysfs_node 0 hugepages-2048kB surplus_hugepages) $(pool_q "$st" 2048kB .surplus)" "32 32" \
+        "the kernel's node0 surplus_hugepages and the pool's surplus agree: 32"
+ctl wait --timeout 3 >/dev/null 2>&1; is $? 4 "hugevmctl wait exits 4 while the surplus is held"
+kill "$holder_pid"; wait "$holder_pid" 2>/dev/null; holder_pid=
+ctl wait --timeout 60 >/dev/null; is $? 0 "after the holder exits, hugevmctl wait exits 0"
+st=$(status_json)
+is "$(node_q "$st" 2048kB 0 '"\(.pages) surplus=\(.surplus) \(.state)"') $(sysfs_node 0 hugepages-2048kB nr_hugepages)" \
+        "16 surplus=0 converged 16" "node0 2048kB converged at 16, no surplus, kernel agrees"
+
+# ---- Pages grown with HVO off are not counted; a mixed shrink is estimated ----
+# 2048kB now: node0 16 + node1 32, all 48 optimized (every shrink so far left
+# only optimized pages, so the ledger is still exact).
+ctl vmemmap off >/dev/null; is "$? $(cat /proc/sys/vm/hugetlb_optimize_vmemmap)" "0 0" "vmemmap off: the sysctl reads 0"
+ctl set 2M 48 --node 1 --wait --timeout 60 >&2; is $? 0 "set 2M 48 --node 1 with HVO off: exit 0"
+st=$(status_json)
+is "$(pool_q "$st" 2048kB '"\(.pages) \(.optimized_pages) \(.saved_bytes) \(.saved_exact)"')" "64 48 $((48 * 28672)) true" \
+        "16 pages grown with HVO off add no saving (64 pages, 48 optimized, still exact)"
+ctl set 2M 32 --node 1 --wait --timeout 60 >&2; is $? 0 "set 2M 32 --node 1: exit 0"
+st=$(status_json)
+is "$(pool_q "$st" 2048kB '"\(.pages) \(.saved_exact)"')" "48 false" \
+        "after shrinking a pool of mixed pages the 2048kB saving is marked estimated"
+opt=$(pool_q "$st" 2048kB .optimized_pages)
+ok "$([ "${opt:-0}" -ge 32 ] && [ "$opt" -le 48 ] && [ "$(pool_q "$st" 2048kB .saved_bytes)" = $((opt * 28672)) ]; echo $?)" \
+        "estimated optimized pages within the provable bounds [32, 48] ($opt), saved_bytes = $opt x 28672"
+ctl vmemmap on >/dev/null; is "$? $(cat /proc/sys/vm/hugetlb_optimize_vmemmap)" "0 1" "vmemmap on: the sysctl reads 1"
+
+ok "$(kill -0 "$daemon_pid" 2>/dev/null; echo $?)" "hugevmd is still running after every case"
+tap_done

@@ -1,0 +1,209 @@
+#!/bin/bash
+# The VM tier: boot Debian's 6.1 kernel under qemu-system-x86_64 with two NUMA
+# nodes and 1 GiB pages (-cpu max: pdpe1gb), run the built hugevmd and hugevmctl
+# inside a busybox initramfs, and print the TAP the guest reports.
+#
+#   tests/vm/run.sh BUILDDIR
+#
+# Not part of `make check`: it installs packages, downloads a kernel package
+# (~70 MB, cached) and takes minutes. Stdout is TAP (plain "ok N - ..." lines and
+# a final "1..N"); progress and diagnostics are "#" comments. Exits non-zero on
+# any failed case, a missing plan, or a VM that did not finish in time.
+#
+# Environment:
+#   HUGEVM_VM_CACHE    kernel cache dir (default ${XDG_CACHE_HOME:-/var/cache}/hugevm-vm)
+#   HUGEVM_VM_TIMEOUT  seconds the VM may run before it is killed (default 480)
+#   HUGEVM_VM_KEEP=1   keep the work dir (initramfs, console and TAP logs)
+#   HUGEVM_VM_KERNEL_ONLY=1  boot without hugevmd/hugevmctl: only the machine checks
+set -euo pipefail
+
+t_start=$(date +%s)
+srcdir=$(cd "$(dirname "$0")" && pwd)         # tests/vm
+top_srcdir=$(cd "$srcdir/../.." && pwd)
+cache=${HUGEVM_VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/hugevm-vm}
+vm_timeout=${HUGEVM_VM_TIMEOUT:-480}
+kernel_only=${HUGEVM_VM_KERNEL_ONLY:-0}
+
+note() { echo "# $*"; }
+bail() { echo "Bail out! $*"; exit 1; }
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILDDIR" >&2; exit 2; }
+[ -d "$1" ] || bail "build dir '$1' does not exist"
+builddir=$(cd "$1" && pwd)
+
+work=$(mktemp -d /tmp/hugevm-vm.XXXXXX)
+qemu_pid=
+cleanup() {
+        if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then kill -KILL "$qemu_pid" 2>/dev/null || true; fi
+        if [ "${HUGEVM_VM_KEEP:-0}" = 1 ]; then note "work dir kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# ---- Host tools ---------------------------------------------------------------
+# command -> Debian package that provides it
+need_pkgs=()
+want() { command -v "$1" >/dev/null 2>&1 || need_pkgs+=("$2"); }
+want qemu-system-x86_64 qemu-system-x86
+want cpio cpio
+want jq jq
+want gcc gcc
+want dpkg-deb dpkg
+[ -x /bin/busybox ] && file_is_static=$( (ldd /bin/busybox 2>&1 || true) | grep -c 'not a dynamic' || true) || file_is_static=0
+[ "$file_is_static" = 1 ] || need_pkgs+=(busybox-static)
+# gcc -static needs libc.a
+[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need_pkgs+=(libc6-dev)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+        note "installing ${need_pkgs[*]}"
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >"$work/apt.log" 2>&1; then
+                DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$work/apt.log" 2>&1 || true
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >>"$work/apt.log" 2>&1 ||
+                        { sed 's/^/# apt: /' "$work/apt.log" | tail -20; bail "could not install ${need_pkgs[*]}"; }
+        fi
+fi
+
+# ---- The kernel: Debian's 6.1, cached across runs ----------------------------
+find_kernel_pkg() {
+        # Newest linux-image-6.1.0-NN-amd64[-unsigned] with an installable candidate.
+        local name policy
+        for name in $(apt-cache pkgnames linux-image-6.1.0- 2>/dev/null |
+                      grep -E '^linux-image-6\.1\.0-[0-9]+-amd64(-unsigned)?$' | sort -rV); do
+                # Captured first: grep -q would close the pipe early (pipefail).
+                policy=$(apt-cache policy "$name" 2>/dev/null || true)
+                if printf '%s\n' "$policy" | grep -q 'Candidate: [0-9]'; then
+                        echo "$name"; return 0
+                fi
+        done
+        return 1
+}
+mkdir -p "$cache"
+vmlinuz=$(ls "$cache"/boot/vmlinuz-6.1.0-*-amd64 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$vmlinuz" ]; then
+        pkg=$(find_kernel_pkg) || { apt-get update -q >"$work/apt.log" 2>&1 || true; pkg=$(find_kernel_pkg); } ||
+                bail "no linux-image-6.1.0-*-amd64 package known to apt (is this Debian 12?)"
+        note "downloading $pkg into $cache"
+        (cd "$cache" && apt-get download "$pkg" >"$work/apt.log" 2>&1) ||
+                { sed 's/^/# apt: /' "$work/apt.log" | tail -20; bail "apt-get download $pkg failed"; }
+        deb=$(ls -t "$cache/${pkg}"_*.deb | head -1)
+        # Only boot/ is needed: hugetlbfs and NUMA are built in (checked below).
+        # Unpack to a temp dir and rename, so a killed run leaves no half kernel.
+        rm -rf "$cache/unpack.tmp"; mkdir "$cache/unpack.tmp"
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$cache/unpack.tmp" --wildcards './boot/*' ||
+                bail "could not unpack $deb"
+        rm -rf "$cache/boot"; mv "$cache/unpack.tmp/boot" "$cache/boot"; rm -rf "$cache/unpack.tmp" "$deb"
+        vmlinuz=$(ls "$cache"/boot/vmlinuz-6.1.0-*-amd64 | sort -V | tail -1)
+fi
+kver=${vmlinuz##*/vmlinuz-}
+kconfig=$cache/boot/config-$kver
+for opt in CONFIG_NUMA CONFIG_HUGETLBFS CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP CONFIG_SERIAL_8250 CONFIG_DEVTMPFS CONFIG_RD_GZIP; do
+        grep -qx "$opt=y" "$kconfig" || bail "$kver: $opt is not built in (modules are not loaded by this tier)"
+done
+note "kernel $kver ($vmlinuz)"
+
+# ---- The initramfs ------------------------------------------------------------
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,vm,etc/hugevmd,proc,sys,dev,tmp,run}
+cp /bin/busybox "$root/bin/busybox"
+
+# Copy an ELF program or library and everything ldd says it loads (the loader
+# included), each at its host path, so the guest's ld.so finds them as on the host.
+libpath=$builddir/libvmemmap/.libs:$builddir/proto/.libs
+copy_with_libs() { # SRC DEST-IN-ROOT
+        install -D -m 0755 "$1" "$root$2"
+        LD_LIBRARY_PATH=$libpath ldd "$1" 2>/dev/null | awk '
+                /=> \// { print $3; next }
+                /^[ \t]*\// { print $1 }' | while read -r lib; do
+                [ -e "$root$lib" ] && continue
+                install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+        done
+}
+# The real ELF of a libtool-built program: .libs/NAME when linked against the
+# shared libvmemmap (NAME itself is then a wrapper script), else NAME.
+real_elf() { # DIR NAME
+        local f
+        for f in "$1/.libs/$2" "$1/.libs/lt-$2" "$1/$2"; do
+                [ -f "$f" ] && head -c 4 "$f" | grep -q 'ELF' && { echo "$f"; return 0; }
+        done
+        return 1
+}
+
+if [ "$kernel_only" != 1 ]; then
+        hugevmd=$(real_elf "$builddir/daemon" hugevmd) || bail "no hugevmd in $builddir/daemon (run make first)"
+        hugevmctl=$(real_elf "$builddir/ctl" hugevmctl) || bail "no hugevmctl in $builddir/ctl (run make first)"
+        copy_with_libs "$hugevmd" /usr/sbin/hugevmd
+        copy_with_libs "$hugevmctl" /usr/bin/hugevmctl
+        # libvmemmap by its soname too (ldd found it through $libpath).
+        for so in "$builddir"/libvmemmap/.libs/libvmemmap.so*; do
+                [ -e "$so" ] && cp -P "$so" "$root/usr/lib/" 2>/dev/null || true
+        done
+        note "hugevmd: $hugevmd"
+        note "hugevmctl: $hugevmctl"
+fi
+copy_with_libs "$(command -v jq)" /usr/bin/jq
+gcc -static -O2 -Wall -Wextra -Werror -o "$root/usr/bin/holder" "$srcdir/holder.c" ||
+        bail "could not build holder.c statically"
+install -m 0755 "$srcdir/init" "$root/init"
+install -m 0644 "$srcdir/cases.sh" "$root/vm/cases.sh"
+install -m 0644 "$top_srcdir/tests/lib.sh" "$root/vm/lib.sh"
+echo "$kernel_only" >"$root/vm/kernel_only"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+note "initramfs $(du -h "$work/initrd.gz" | cut -f1)"
+
+# ---- Boot ---------------------------------------------------------------------
+# Memory layout (pc machine, nokaslr), found by reading /proc/kpageflags in the
+# guest: node 0 = 0-3 GiB, node 1 = 4-7 GiB. On each node the kernel's own early
+# allocations sit at the top GiB and its runtime slab at the bottom GiB, so exactly
+# one whole GiB in the middle is free: each node can hold one 1 GiB page, never
+# two, and three (more than the node has) is impossible by arithmetic. nokaslr
+# keeps the kernel image out of that middle GiB.
+accel=tcg
+if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qw pdpe1gb /proc/cpuinfo; then accel=kvm; fi
+note "accelerator: $accel$([ -e /dev/kvm ] || echo ' (no /dev/kvm)')"
+append="console=ttyS0 panic=-1 oops=panic nokaslr quiet hugetlb_free_vmemmap=off"
+: >"$work/console.log"; : >"$work/tap.log"
+t_boot=$(date +%s)
+qemu-system-x86_64 \
+        -machine pc -accel "$accel" -cpu max -smp 2 -m 6G \
+        -object memory-backend-ram,id=m0,size=3G -numa node,memdev=m0,nodeid=0,cpus=0 \
+        -object memory-backend-ram,id=m1,size=3G -numa node,memdev=m1,nodeid=1,cpus=1 \
+        -nodefaults -display none -no-reboot \
+        -serial "file:$work/console.log" -serial "file:$work/tap.log" \
+        -kernel "$vmlinuz" -initrd "$work/initrd.gz" -append "$append" \
+        >"$work/qemu.out" 2>&1 &
+qemu_pid=$!
+timed_out=0
+deadline=$((t_boot + vm_timeout))
+while kill -0 "$qemu_pid" 2>/dev/null; do
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+                timed_out=1; kill -KILL "$qemu_pid" 2>/dev/null || true; break
+        fi
+        sleep 1
+done
+qemu_rc=0; wait "$qemu_pid" 2>/dev/null || qemu_rc=$?
+qemu_pid=
+t_end=$(date +%s)
+
+# ---- Report -------------------------------------------------------------------
+tr -d '\r' <"$work/tap.log" >"$work/tap.txt"
+tap=$(sed -n '/^HUGEVM-TAP-BEGIN$/,/^HUGEVM-TAP-END/{/^HUGEVM-TAP-/d;p}' "$work/tap.txt")
+[ -n "$tap" ] && printf '%s\n' "$tap"
+guest_rc=$(sed -n 's/^HUGEVM-TAP-END rc=//p' "$work/tap.txt")
+
+failed=0
+why=
+if [ "$timed_out" = 1 ]; then failed=1; why="VM did not finish within ${vm_timeout}s (killed)"
+elif [ -z "$guest_rc" ]; then failed=1; why="VM ended before the cases finished (qemu exit $qemu_rc)"
+elif ! grep -qE '^1\.\.[0-9]+' <<<"$tap"; then failed=1; why="no TAP plan from the guest"
+elif grep -q '^not ok' <<<"$tap"; then failed=1; why="failed cases"
+elif [ "$guest_rc" != 0 ]; then failed=1; why="guest cases exited $guest_rc"
+fi
+if [ "$failed" = 1 ]; then
+        note "FAILED: $why"
+        note "---- qemu output ----"
+        sed 's/^/#   /' "$work/qemu.out" | tail -20
+        note "---- guest console (last 150 lines; hugevmd log between markers) ----"
+        tr -d '\r' <"$work/console.log" | tail -150 | sed 's/^/#   /'
+        [ -n "$guest_rc" ] || echo "Bail out! $why"
+fi
+note "cases: $(printf '%s\n' "$tap" | grep -cE '^(not )?ok ') ($(printf '%s\n' "$tap" | grep -c '^not ok') failed)"
+note "wall time: $((t_end - t_start))s (VM $((t_end - t_boot))s, accel $accel, kernel $kver)"
+exit "$failed"

@@ -203,6 +203,8 @@ static int parse_amount(const char *text, uint64_t *ret_pages, uint64_t *ret_byt
         }
         if (r == -ERANGE)
                 errorf("byte size '%s' is out of range", text);
+        else if (text[0] == '-')
+                errorf("invalid page count '%s' (a count cannot be negative)", text);
         else
                 errorf("invalid page count '%s' (want pages like 512, or bytes with a unit like 4G)", text);
         return r;

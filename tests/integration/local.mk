@@ -1,1 +1,18 @@
-# tests/integration: see tests/Makefile.am
+# tests/integration: the real hugevmd and hugevmctl on a fake root and a temp
+# socket (see tests/Makefile.am); plus the real-kernel end-to-end savings test.
+TESTS += \
+	integration/ctl.sh \
+	integration/protocol.sh \
+	integration/auth.sh \
+	integration/config.sh \
+	integration/restart.sh \
+	kernel/e2e-savings.sh
+EXTRA_DIST += \
+	integration/common.sh \
+	integration/hv.py \
+	integration/ctl.sh \
+	integration/protocol.sh \
+	integration/auth.sh \
+	integration/config.sh \
+	integration/restart.sh \
+	kernel/e2e-savings.sh

@@ -1,0 +1,144 @@
+# Shared setup for the integration tier: the real hugevmd and the real hugevmctl
+# on a fake /sys + /proc tree and a socket in a temp dir. Source it after
+# setting nothing; it sources ../lib.sh and installs the cleanup trap.
+. "$top_srcdir/tests/lib.sh"
+
+HUGEVMD=$top_builddir/daemon/hugevmd
+HUGEVMCTL=$top_builddir/ctl/hugevmctl
+[ -x "$HUGEVMD" ] || tap_skip_all "hugevmd is not built ($HUGEVMD)"
+[ -x "$HUGEVMCTL" ] || tap_skip_all "hugevmctl is not built ($HUGEVMCTL)"
+command -v python3 >/dev/null || tap_skip_all "python3 is needed for the protocol helper"
+
+hv() { python3 "$top_srcdir/tests/integration/hv.py" "$@"; }
+
+tmp=$(mktemp -d /tmp/hugevm-it.XXXXXX)
+chmod 755 "$tmp" # other uids must reach the socket (the refusal must come from SO_PEERCRED)
+root=$tmp/root
+sock=$tmp/run/hugevmd.sock
+conf=$tmp/etc/hugevmd.conf
+state=$tmp/state
+log=$tmp/daemon.log
+daemon_pid=
+mkdir -p "$tmp/run" "$tmp/etc" && chmod 755 "$tmp/run" "$tmp/etc"
+
+stop_daemon() {
+        [ -n "$daemon_pid" ] || return 0
+        kill -TERM "$daemon_pid" 2>/dev/null
+        local i=0
+        while kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+        kill -KILL "$daemon_pid" 2>/dev/null
+        wait "$daemon_pid" 2>/dev/null
+        daemon_status=$?
+        daemon_pid=
+        return $daemon_status
+}
+
+cleanup() {
+        stop_daemon
+        [ -n "${extra_pids:-}" ] && kill $extra_pids 2>/dev/null
+        chattr -R -i "$tmp" 2>/dev/null
+        rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# Write path value, creating the directory.
+put() { mkdir -p "$(dirname "$1")" && printf '%s\n' "$2" >"$1"; }
+
+# An x86-64 host on Linux 6.18 with two nodes, 2M and 1G pages, HVO off,
+# 16 memory blocks of 128 MiB (memmap baseline 8192 pages, nothing saved).
+make_fakeroot() {
+        local size node f
+        for size in 2048kB 1048576kB; do
+                for f in nr_hugepages nr_hugepages_mempolicy nr_overcommit_hugepages free_hugepages \
+                         resv_hugepages surplus_hugepages; do
+                        put "$root/sys/kernel/mm/hugepages/hugepages-$size/$f" 0
+                done
+                for node in 0 1; do
+                        for f in nr_hugepages free_hugepages surplus_hugepages; do
+                                put "$root/sys/devices/system/node/node$node/hugepages/hugepages-$size/$f" 0
+                        done
+                done
+        done
+        put "$root/sys/kernel/mm/hugepages/hugepages-1048576kB/demote" 0
+        put "$root/sys/kernel/mm/hugepages/hugepages-1048576kB/demote_size" 2048kB
+        for node in 0 1; do put "$root/sys/devices/system/node/node$node/compact" ""; done
+        put "$root/sys/devices/system/node/online" 0-1
+        put "$root/sys/devices/system/memory/block_size_bytes" 8000000
+        for node in $(seq 0 15); do put "$root/sys/devices/system/memory/memory$node/state" online; done
+        put "$root/proc/sys/vm/hugetlb_optimize_vmemmap" 0
+        put "$root/proc/sys/vm/compact_memory" ""
+        put "$root/proc/sys/vm/nr_hugepages" 0
+        put "$root/proc/sys/vm/nr_overcommit_hugepages" 0
+        put "$root/proc/sys/kernel/osrelease" 6.18.0
+        put "$root/proc/sys/kernel/arch" x86_64
+        put "$root/proc/cmdline" "BOOT_IMAGE=/boot/vmlinuz-6.18.0 root=/dev/vda ro quiet"
+        set_memmap 8000 192
+        cat >"$root/proc/meminfo" <<EOF
+MemTotal:        2097152 kB
+MemFree:         1048576 kB
+HugePages_Total:       0
+HugePages_Free:        0
+HugePages_Rsvd:        0
+HugePages_Surp:        0
+Hugepagesize:       2048 kB
+Hugetlb:               0 kB
+EOF
+}
+
+# set_memmap NR_MEMMAP_PAGES NR_MEMMAP_BOOT_PAGES: what /proc/vmstat reports.
+set_memmap() {
+        cat >"$root/proc/vmstat" <<EOF
+nr_free_pages 262144
+nr_memmap_pages $1
+nr_memmap_boot_pages $2
+htlb_buddy_alloc_success 0
+htlb_buddy_alloc_fail 0
+EOF
+}
+
+# write_config: [Daemon] basics, then whatever is on stdin.
+write_config() {
+        {
+                printf '[Daemon]\nStateDirectory=%s\nMetricsListen=no\nRefreshSec=1\n' "$state"
+                cat
+        } >"$conf"
+}
+
+# start_daemon [ARGS...]: start hugevmd in the background and wait (bounded)
+# for its socket. Returns non-zero if it died or never listened.
+start_daemon() {
+        rm -f "$sock"
+        "$HUGEVMD" --root "$root" --config "$conf" --socket "$sock" --foreground "$@" >>"$log" 2>&1 &
+        daemon_pid=$!
+        local i=0
+        while [ $i -lt 200 ]; do
+                if [ -S "$sock" ]; then chmod 666 "$sock"; return 0; fi
+                kill -0 "$daemon_pid" 2>/dev/null || { wait "$daemon_pid"; daemon_status=$?; daemon_pid=; return 1; }
+                sleep 0.05
+                i=$((i + 1))
+        done
+        return 1
+}
+
+ctl() { "$HUGEVMCTL" --socket "$sock" "$@"; }
+
+# poll_until SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds.
+poll_until() {
+        local limit=$(($1 * 20)) i=0
+        shift
+        while [ $i -lt $limit ]; do
+                "$@" && return 0
+                sleep 0.05
+                i=$((i + 1))
+        done
+        return 1
+}
+
+# file_is PATH VALUE: the first word of PATH is VALUE (for poll_until).
+file_is() { [ "$(cat "$1" 2>/dev/null)" = "$2" ]; }
+
+pool_file() { echo "$root/sys/kernel/mm/hugepages/hugepages-$1/$2"; }
+
+# Dump the daemon log as TAP diagnostics (on failure).
+show_log() { [ -f "$log" ] && sed 's/^/# daemon: /' "$log" | tail -n "${1:-30}"; }

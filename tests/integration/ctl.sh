@@ -1,0 +1,243 @@
+#!/bin/bash
+# hugevmctl against the real hugevmd on a fake root: every command, its human
+# and --json output, and every exit code (0 ok, 1 error, 2 usage, 3 unreachable,
+# 4 shortfall/timeout).
+. "$top_srcdir/tests/integration/common.sh"
+
+make_fakeroot
+write_config <<EOF
+HVO=yes
+[Pool 2M]
+Pages=10
+EOF
+
+# ---- Usage errors: exit 2, the bad argument named, no daemon needed -------
+usage_case() { # WANT-IN-STDERR ARGS...
+        local want=$1 rc
+        shift
+        ctl "$@" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        tap_is "$rc" 2 "usage: hugevmctl $* exits 2"
+        grep -qF -- "$want" "$tmp/err"
+        tap_ok $? "usage: hugevmctl $* names '$want'"
+}
+usage_case "invalid page count '12x'" set 2M 12x
+usage_case "invalid page count '-5000'" set 2M -5000
+usage_case "'99999999999999999999999' is out of range" set 2M 99999999999999999999999
+usage_case "invalid page size '3Q'" set 3Q 1
+usage_case "invalid node 'x'" set 2M 1 --node x
+usage_case "invalid timeout 'abc'" wait --timeout abc
+usage_case "unknown command 'frobnicate'" frobnicate
+usage_case "unknown option '--bogus'" --bogus status
+usage_case "only go with 'set'" status --node 1
+usage_case "invalid vmemmap action 'maybe'" vmemmap maybe
+usage_case "set needs SIZE" set 2M
+"$HUGEVMCTL" >/dev/null 2>&1
+tap_is $? 2 "no command exits 2"
+ctl --help >"$tmp/out" 2>&1
+tap_is $? 0 "--help exits 0"
+grep -q "Exit status" "$tmp/out" && grep -q "^  4 " "$tmp/out"
+tap_ok $? "--help documents the exit codes"
+
+# ---- Unreachable daemon: exit 3, socket and errno named -------------------
+ctl status >"$tmp/out" 2>"$tmp/err"
+tap_is $? 3 "status without a daemon exits 3"
+grep -qF "$sock: No such file or directory" "$tmp/err"
+tap_ok $? "unreachable: the socket path and errno text are named"
+HUGEVM_SOCKET=$tmp/other.sock "$HUGEVMCTL" status 2>"$tmp/err"
+tap_is $? 3 "HUGEVM_SOCKET is used"
+grep -qF "$tmp/other.sock" "$tmp/err"
+tap_ok $? "HUGEVM_SOCKET path appears in the message"
+
+# A daemon that dies mid-reply, or answers garbage.
+for mode in close partial garbage; do
+        rm -f "$tmp/fake.sock"
+        hv serve "$tmp/fake.sock" $mode >"$tmp/serve.out" &
+        serve_pid=$!
+        poll_until 5 test -S "$tmp/fake.sock"
+        "$HUGEVMCTL" --socket "$tmp/fake.sock" status >/dev/null 2>"$tmp/err"
+        rc=$?
+        wait $serve_pid
+        if [ $mode = garbage ]; then
+                tap_is $rc 1 "a reply that is not JSON exits 1"
+                grep -q "not a JSON object" "$tmp/err"
+                tap_ok $? "garbage reply: explained"
+        else
+                tap_is $rc 3 "daemon gone mid-reply ($mode) exits 3"
+                grep -q "closed the connection" "$tmp/err"
+                tap_ok $? "daemon gone mid-reply ($mode): explained"
+        fi
+done
+
+# ---- The real daemon ------------------------------------------------------
+start_daemon
+tap_ok $? "hugevmd starts and listens" || { show_log; tap_done; exit 1; }
+
+ctl wait --timeout 10 >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "wait: the configured pool converges"
+tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 10 "config target 10 written to sysfs"
+tap_is "$(cat "$root/proc/sys/vm/hugetlb_optimize_vmemmap")" 1 "HVO=yes turned HVO on at start"
+
+ctl status >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "status exits 0"
+grep -q "^2048kB .* converged" "$tmp/out"
+tap_ok $? "status: a converged 2048kB row"
+grep -q "^1048576kB" "$tmp/out"
+tap_ok $? "status: a 1048576kB row"
+grep -Eq "^ +[01] " "$tmp/out"
+tap_ok $? "status: per-node rows"
+grep -q "^HVO: on" "$tmp/out"
+tap_ok $? "status: HVO line"
+grep -q "^Measured saving: .* agree" "$tmp/out"
+tap_ok $? "status: measured saving line with agree/disagree"
+grep -q "280.0 KiB" "$tmp/out"
+tap_ok $? "status: 10 optimized 2M pages saved 280.0 KiB, in human units"
+sed 's/^/# /' "$tmp/out"
+
+ctl --json status >"$tmp/status.json"
+hv valid "$tmp/status.json"
+tap_ok $? "status --json is one JSON object"
+set -- $(hv get F_POOLS.0.F_SIZE F_POOLS.0.F_TARGET F_POOLS.0.F_OPTIMIZED_PAGES F_POOLS.0.F_SAVED_BYTES F_CONVERGED <"$tmp/status.json")
+tap_is "$*" "2048kB 10 10 286720 true" "status --json: size, target, optimized pages, saved bytes, converged"
+
+# The kernel's counters say 10 x 7 pages are gone: model and measurement agree.
+set_memmap $((8000 - 70)) 192
+poll_until 5 sh -c "'$HUGEVMCTL' --socket '$sock' --json status | python3 '$top_srcdir/tests/integration/hv.py' get F_MEASURED.F_AGREES | grep -qx true"
+tap_ok $? "measured saving (memmap counters) agrees with the ledger"
+ctl --json status | hv get F_MEASURED.F_SAVED_BYTES F_MEASURED.F_MODEL_SAVED >"$tmp/out"
+tap_is "$(tr '\n' ' ' <"$tmp/out")" "286720 286720 " "measured 70 pages = model 286720 bytes"
+
+# set: pages, bytes, dry run, node, wait
+ctl set 2M 20 >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "set 2M 20 exits 0"
+poll_until 5 file_is "$(pool_file 2048kB nr_hugepages)" 20
+tap_ok $? "set 2M 20 reaches sysfs"
+ctl set 2048kB 8M >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "set 2048kB 8M (bytes) exits 0"
+poll_until 5 file_is "$(pool_file 2048kB nr_hugepages)" 4
+tap_ok $? "8M of 2M pages is 4 pages in sysfs"
+ctl --json set 2M 6 >"$tmp/out"
+hv valid "$tmp/out" && [ "$(hv get F_TARGET <"$tmp/out")" = 6 ]
+tap_ok $? "set --json prints the POOL with the new target"
+poll_until 5 file_is "$(pool_file 2048kB nr_hugepages)" 6
+
+ctl set 2M 500 --dry-run >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "set --dry-run exits 0"
+grep -q "dry run: .* from 6 to 500" "$tmp/out"
+tap_ok $? "dry run says what would change"
+sleep 0.3
+tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 6 "dry run changed nothing in sysfs"
+tap_is "$(ctl --json status | hv get F_POOLS.0.F_TARGET)" 6 "dry run changed nothing in the daemon"
+
+ctl set 2M 30 --wait --timeout 10 >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "set --wait exits 0 once converged"
+grep -q "^2048kB: 30 of target 30 pages, converged" "$tmp/out"
+tap_ok $? "set --wait reports the converged pool"
+grep -q $'\r' "$tmp/err"
+tap_ok $((! $?)) "no progress bar when stderr is not a terminal"
+sed 's/^/# stderr: /' "$tmp/err"
+
+ctl set 1G 2 --node 1 --wait --timeout 10 >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "set 1G 2 --node 1 --wait exits 0"
+tap_is "$(cat "$root/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages")" 2 \
+        "per-node target written to node1's file"
+
+ctl set 16M 1 >"$tmp/out" 2>"$tmp/err"
+tap_is $? 1 "set of a size this machine lacks exits 1"
+grep -q "unsupported" "$tmp/err"
+tap_ok $? "unknown size: the daemon's reason is shown"
+ctl set 2M 1 --node 7 >"$tmp/out" 2>"$tmp/err"
+tap_is $? 1 "set on a node that does not exist exits 1"
+ctl set 2M 3M >"$tmp/out" 2>"$tmp/err"
+tap_is $? 2 "bytes not a multiple of the page size: exit 2 (daemon: invalid params)"
+ctl --json set 16M 1 >"$tmp/out" 2>/dev/null
+hv valid "$tmp/out" && [ "$(hv get F_CODE <"$tmp/out")" = "$(hv const ERR_UNSUPPORTED)" ]
+tap_ok $? "--json: the error object on stdout"
+
+# vmemmap
+ctl vmemmap off >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "vmemmap off exits 0"
+tap_is "$(cat "$root/proc/sys/vm/hugetlb_optimize_vmemmap")" 0 "vmemmap off wrote the sysctl"
+ctl vmemmap status >"$tmp/out"
+grep -q "^HVO: off" "$tmp/out"
+tap_ok $? "vmemmap status says off"
+grep -q "2048kB .* saves 28.0 KiB each" "$tmp/out"
+tap_ok $? "vmemmap status: 28.0 KiB saved per 2M page on 6.18"
+ctl vmemmap on >/dev/null
+tap_is "$(cat "$root/proc/sys/vm/hugetlb_optimize_vmemmap")" 1 "vmemmap on wrote the sysctl"
+ctl --json vmemmap >"$tmp/out"
+[ "$(hv get F_ENABLED F_RESERVE_PAGES <"$tmp/out" | tr '\n' ' ')" = "true 1 " ]
+tap_ok $? "vmemmap --json: enabled, reserve 1 page"
+
+# Kernel refused (an immutable file refuses even root): exit 1, errno named.
+chattr +i "$root/proc/sys/vm/hugetlb_optimize_vmemmap"
+ctl vmemmap off >"$tmp/out" 2>"$tmp/err"
+tap_is $? 1 "vmemmap off refused by the kernel exits 1"
+grep -q "Operation not permitted" "$tmp/err"
+tap_ok $? "kernel refusal: errno text shown"
+chattr -i "$root/proc/sys/vm/hugetlb_optimize_vmemmap"
+
+# Shortfall: the 1G pool cannot be written, so it never reaches its target.
+chattr +i "$(pool_file 1048576kB nr_hugepages)"
+ctl set 1G 3 --wait --timeout 3 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+tap_is $rc 4 "set --wait on a pool that cannot grow exits 4"
+sed 's/^/# stderr: /' "$tmp/err"
+ctl wait --timeout 2 >"$tmp/out" 2>"$tmp/err"
+tap_is $? 4 "wait with a pool short of its target exits 4"
+chattr -i "$(pool_file 1048576kB nr_hugepages)"
+ctl set 1G 0 --wait --timeout 10 >/dev/null 2>&1
+tap_is $? 0 "after the file is writable again the pool converges"
+
+# watch: notifications, one per line; --json raw lines.
+ctl watch >"$tmp/watch.out" 2>&1 &
+watch_pid=$!
+ctl --json watch >"$tmp/watch.json" 2>&1 &
+watchj_pid=$!
+extra_pids="$watch_pid $watchj_pid"
+sleep 0.3
+ctl set 2M 40 >/dev/null
+poll_until 5 grep -q "2048kB" "$tmp/watch.out"
+tap_ok $? "watch prints notifications about the change"
+poll_until 5 grep -q "2048kB" "$tmp/watch.json"
+kill $watch_pid $watchj_pid 2>/dev/null
+wait $watch_pid $watchj_pid 2>/dev/null
+extra_pids=
+python3 -c '
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert lines, "no lines"
+for l in lines:
+    assert isinstance(json.loads(l), dict)
+' "$tmp/watch.json"
+tap_ok $? "watch --json: every line is a JSON object"
+sed 's/^/# watch: /' "$tmp/watch.out" | head -5
+
+# reload, metrics, version
+ctl reload >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "reload exits 0"
+ctl --json reload >"$tmp/out"
+hv valid "$tmp/out"
+tap_ok $? "reload --json is JSON"
+ctl metrics >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "metrics exits 0"
+grep -q '^hugevm_.*size="2048kB"' "$tmp/out"
+tap_ok $? "metrics prints the Prometheus text"
+ctl --json metrics >"$tmp/out"
+hv valid "$tmp/out"
+tap_ok $? "metrics --json is JSON"
+ctl version >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "version exits 0"
+grep -q "^hugevmctl " "$tmp/out" && grep -q "^hugevmd " "$tmp/out"
+tap_ok $? "version shows client and daemon"
+ctl --json version >"$tmp/out"
+hv valid "$tmp/out"
+tap_ok $? "version --json is JSON"
+
+kill -0 "$daemon_pid"
+tap_ok $? "daemon still running after all of that"
+stop_daemon
+tap_is $? 0 "SIGTERM: hugevmd exits 0"
+tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 40 "pools stay as they are on exit"
+[ "$tap_failed" -eq 0 ] || show_log
+tap_done

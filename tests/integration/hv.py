@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Protocol helper for the integration tests: talks to hugevmd's socket
+directly, for the corners hugevmctl never produces.
+
+Every protocol name comes from proto/proto.h (parsed here), never spelled twice:
+in params and paths, @F_SIZE stands for the JSON string of PROTO_F_SIZE, and a
+path segment F_CODE for PROTO_F_CODE.
+
+  hv.py const NAME                  value of PROTO_NAME (#define or enum)
+  hv.py call SOCK METHOD [PARAMS]   one request (METHOD: M_STATUS or a literal);
+                                    prints the reply line, or EOF / TIMEOUT
+  hv.py raw SOCK [IDLE_SEC]         send stdin as is; print every line received
+                                    until EOF (then "EOF") or IDLE_SEC of silence
+  hv.py flood SOCK N                open N connections, then one more: print its
+                                    first reply line to a version request
+  hv.py get PATH [PATH...]          read JSON from stdin, print each value at PATH
+                                    (a.b.0.c; strings raw, else JSON; MISSING)
+  hv.py valid FILE                  exit 0 if FILE is one JSON object
+  hv.py serve SOCK MODE             a broken daemon for one connection: read a
+                                    request, then MODE: close (no reply), partial
+                                    (half a line, then close), garbage (not JSON)
+"""
+import json
+import os
+import re
+import select
+import socket
+import sys
+import time
+
+TOP = os.environ.get("top_srcdir") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def load_proto():
+    names = {}
+    text = open(os.path.join(TOP, "proto", "proto.h")).read()
+    for m in re.finditer(r'^#define\s+PROTO_(\w+)\s+"([^"]*)"', text, re.M):
+        names[m.group(1)] = m.group(2)
+    for m in re.finditer(r'^#define\s+PROTO_(\w+)\s+\(?(\d+)u?(?:\s*<<\s*(\d+))?', text, re.M):
+        names[m.group(1)] = int(m.group(2)) << int(m.group(3) or 0)
+    for m in re.finditer(r'^\s+PROTO_(ERR_\w+)\s*=\s*(-?\d+)', text, re.M):
+        names[m.group(1)] = int(m.group(2))
+    return names
+
+
+P = load_proto()
+
+
+def expand(text):
+    def sub(m):
+        return json.dumps(P[m.group(1)])
+    return re.sub(r'@([A-Z][A-Z0-9_]*)', sub, text)
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    return s
+
+
+def read_lines(s, idle, want=None):
+    """Lines until EOF, `want` lines, or `idle` seconds of silence."""
+    buf, lines = b"", []
+    while want is None or len(lines) < want:
+        r, _, _ = select.select([s], [], [], idle)
+        if not r:
+            lines.append("TIMEOUT")
+            break
+        try:
+            chunk = s.recv(1 << 16)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            if buf:
+                lines.append(buf.decode(errors="replace"))
+            lines.append("EOF")
+            break
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            lines.append(line.decode(errors="replace"))
+    return lines
+
+
+def method_name(arg):
+    return P[arg] if arg in P else arg
+
+
+def cmd_call(sock, method, params=None):
+    req = {P["F_JSONRPC"]: "2.0", P["F_METHOD"]: method_name(method), P["F_ID"]: 1}
+    if params is not None:
+        req[P["F_PARAMS"]] = json.loads(expand(params))
+    s = connect(sock)
+    s.sendall((json.dumps(req, separators=(",", ":")) + "\n").encode())
+    print(read_lines(s, 10, want=1)[0])
+
+
+def cmd_raw(sock, idle="2"):
+    s = connect(sock)
+    data = expand(sys.stdin.read()).encode() if os.environ.get("HV_EXPAND") else sys.stdin.buffer.read()
+    try:
+        s.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    for line in read_lines(s, float(idle)):
+        print(line)
+
+
+def cmd_flood(sock, n):
+    conns = [connect(sock) for _ in range(int(n))]
+    # Make sure every connection is accepted before the extra one.
+    for c in conns:
+        c.sendall((json.dumps({P["F_JSONRPC"]: "2.0", P["F_METHOD"]: P["M_VERSION"], P["F_ID"]: 1}) + "\n").encode())
+        read_lines(c, 10, want=1)
+    extra = connect(sock)
+    try:
+        extra.sendall((json.dumps({P["F_JSONRPC"]: "2.0", P["F_METHOD"]: P["M_VERSION"], P["F_ID"]: 2}) + "\n").encode())
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    print(read_lines(extra, 10, want=1)[0])
+
+
+def cmd_get(*paths):
+    doc = json.loads(sys.stdin.read())
+    for path in paths:
+        v = doc
+        for seg in path.split("."):
+            key = P[seg] if re.fullmatch(r"[A-Z][A-Z0-9_]*", seg) and seg in P else seg
+            if isinstance(v, list) and re.fullmatch(r"\d+", key) and int(key) < len(v):
+                v = v[int(key)]
+            elif isinstance(v, dict) and key in v:
+                v = v[key]
+            else:
+                v = "MISSING"
+                break
+        print(v if isinstance(v, str) else json.dumps(v))
+
+
+def cmd_valid(path):
+    with open(path) as f:
+        sys.exit(0 if isinstance(json.load(f), dict) else 1)
+
+
+def cmd_serve(path, mode):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(1)
+    print("ready", flush=True)
+    c, _ = srv.accept()
+    read_lines(c, 10, want=1)
+    if mode == "partial":
+        c.sendall(b'{"jsonrpc":"2.0","res')
+    elif mode == "garbage":
+        c.sendall(b"this is not json\n")
+        time.sleep(0.5)
+    c.close()
+    srv.close()
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "const":
+        print(P[args[0].removeprefix("PROTO_")])
+    elif cmd == "call":
+        cmd_call(*args)
+    elif cmd == "raw":
+        cmd_raw(*args)
+    elif cmd == "flood":
+        cmd_flood(*args)
+    elif cmd == "serve":
+        cmd_serve(*args)
+    elif cmd == "get":
+        cmd_get(*args)
+    elif cmd == "valid":
+        try:
+            cmd_valid(*args)
+        except (ValueError, OSError):
+            sys.exit(1)
+    else:
+        sys.exit("hv.py: unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()

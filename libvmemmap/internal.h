@@ -43,7 +43,8 @@ int vmmi_path(const vmm_ctx *ctx, char buf[static PATH_MAX], const char *fmt, ..
 
 /* Read a whole (small) file into buf: O_CLOEXEC, EINTR retried, at most
  * size-1 bytes, NUL-terminated, one trailing newline removed. A file that does
- * not fit gives -EBADMSG (no sysfs or procfs file we read is that long).
+ * not fit, or holds a NUL byte, gives -EBADMSG (no sysfs or procfs file we read
+ * is that long or holds one).
  * Returns the length kept (>= 0) or a negative errno. */
 ssize_t vmmi_read_file(const char *path, char *buf, size_t size);
 

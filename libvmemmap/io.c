@@ -65,6 +65,9 @@ ssize_t vmmi_read_file(const char *path, char *buf, size_t size)
         close(fd);
         if (r < 0)
                 return r;
+        /* Kernel text files never hold a NUL; one would cut the string short. */
+        if (memchr(buf, '\0', len))
+                return -EBADMSG;
         if (len > 0 && buf[len - 1] == '\n')
                 len--;
         buf[len] = '\0';

@@ -63,14 +63,14 @@ static int vmstat_value(const char *vmstat, const char *name, uint64_t *ret)
                 const char *eol = strchr(line, '\n');
                 size_t len = eol ? (size_t)(eol - line) : strlen(line);
 
-                if (len > nlen && strncmp(line, name, nlen) == 0 && line[nlen] == ' ') {
+                if (len >= nlen && strncmp(line, name, nlen) == 0 && (len == nlen || line[nlen] == ' ')) {
                         char value[32];
-                        size_t vlen = len - nlen - 1;
+                        size_t vlen = len > nlen ? len - nlen - 1 : 0;
                         int r;
 
                         if (vlen >= sizeof(value))
                                 return -EBADMSG;
-                        memcpy(value, line + nlen + 1, vlen);
+                        memcpy(value, line + len - vlen, vlen);
                         value[vlen] = '\0';
                         r = vmmi_parse_u64_dec(value, ret);
                         return r == -EINVAL ? -EBADMSG : r;

@@ -1,1 +1,23 @@
-# tests/unit: see tests/Makefile.am
+# tests/unit: libvmemmap on fake /sys and /proc trees built in temp dirs (see unit/fake.h).
+UNIT_FAKE = unit/fake.c unit/fake.h
+UNIT_LDADD = $(top_builddir)/libvmemmap/libvmemmap.la
+
+unit_tests = \
+	unit/test-size \
+	unit/test-pool \
+	unit/test-malformed \
+	unit/test-hvo \
+	unit/test-memmap
+TESTS += $(unit_tests)
+check_PROGRAMS += $(unit_tests)
+
+unit_test_size_SOURCES = unit/test-size.c
+unit_test_size_LDADD = $(UNIT_LDADD)
+unit_test_pool_SOURCES = unit/test-pool.c $(UNIT_FAKE)
+unit_test_pool_LDADD = $(UNIT_LDADD)
+unit_test_malformed_SOURCES = unit/test-malformed.c $(UNIT_FAKE)
+unit_test_malformed_LDADD = $(UNIT_LDADD)
+unit_test_hvo_SOURCES = unit/test-hvo.c $(UNIT_FAKE)
+unit_test_hvo_LDADD = $(UNIT_LDADD)
+unit_test_memmap_SOURCES = unit/test-memmap.c $(UNIT_FAKE)
+unit_test_memmap_LDADD = $(UNIT_LDADD)

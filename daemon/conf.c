@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+#include "conf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+/* Parser state for one load: the config being built, where we are, what went wrong. */
+struct loader {
+        struct config *c;
+        vmm_ctx *ctx;
+        struct config_errors *errors;
+        const char *file;
+        unsigned line;        /* counted by our reader: inih calls the handler right after reading it */
+        FILE *f;
+        unsigned *nodes;      /* nodes present on the machine */
+        size_t n_nodes;
+        char bad_section[128]; /* reported once, not once per key */
+};
+
+void config_errors_clear(struct config_errors *e)
+{
+        for (size_t i = 0; i < e->n; i++)
+                free(e->lines[i]);
+        free(e->lines);
+        e->lines = NULL;
+        e->n = 0;
+}
+
+static void add_error(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_error(struct loader *l, const char *fmt, ...)
+{
+        char reason[512], *line = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(reason, sizeof reason, fmt, ap);
+        va_end(ap);
+        if (l->line > 0) {
+                if (asprintf(&line, "%s:%u: %s", l->file, l->line, reason) < 0)
+                        line = NULL;
+        } else if (asprintf(&line, "%s: %s", l->file, reason) < 0)
+                line = NULL;
+        char **n = realloc(l->errors->lines, (l->errors->n + 1) * sizeof *n);
+        if (!n || !line) {
+                free(line);
+                free(n == l->errors->lines ? NULL : n);
+                return;
+        }
+        n[l->errors->n++] = line;
+        l->errors->lines = n;
+}
+
+static int parse_bool(const char *v, bool *ret)
+{
+        static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+        for (size_t i = 0; i < 4; i++) {
+                if (strcasecmp(v, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(v, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+static int set_string(char **dst, const char *v)
+{
+        char *s = v && *v ? strdup(v) : NULL;
+        if (v && *v && !s)
+                return -ENOMEM;
+        free(*dst);
+        *dst = s;
+        return 0;
+}
+
+static int resolve_group(const char *name, gid_t *ret)
+{
+        char buf[4096];
+        struct group gr, *res = NULL;
+        uint64_t num;
+        if (vmm_count_parse(name, &num) == 0) {
+                if (num >= (gid_t)-1)
+                        return -ERANGE;
+                *ret = (gid_t)num;
+                return 0;
+        }
+        int r = getgrnam_r(name, &gr, buf, sizeof buf, &res);
+        if (r != 0)
+                return -r;
+        if (!res)
+                return -ENOENT;
+        *ret = res->gr_gid;
+        return 0;
+}
+
+int config_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t *ret_port)
+{
+        const char *colon, *host = text;
+        size_t host_len;
+        uint64_t port;
+        if (text[0] == '[') {
+                const char *close = strchr(text, ']');
+                if (!close || close[1] != ':')
+                        return -EINVAL;
+                host = text + 1;
+                host_len = (size_t)(close - host);
+                colon = close + 1;
+        } else {
+                colon = strrchr(text, ':');
+                if (!colon || strchr(text, ':') != colon)
+                        return -EINVAL;
+                host_len = (size_t)(colon - text);
+        }
+        if (host_len == 0 || host_len >= addr_len)
+                return -EINVAL;
+        if (vmm_count_parse(colon + 1, &port) < 0 || port > 65535)
+                return -EINVAL;
+        memcpy(addr, host, host_len);
+        addr[host_len] = '\0';
+        *ret_port = (uint16_t)port;
+        return 0;
+}
+
+static bool node_exists(const struct loader *l, unsigned node)
+{
+        for (size_t i = 0; i < l->n_nodes; i++)
+                if (l->nodes[i] == node)
+                        return true;
+        return false;
+}
+
+static struct target *pool_for(struct loader *l, const char *size_text)
+{
+        uint64_t bytes;
+        char label[32];
+        int r = vmm_size_parse(size_text, &bytes);
+        if (r < 0 || bytes % 1024 || bytes == 0) {
+                add_error(l, "[Pool %s]: not a hugepage size (write it like 2M, 2048kB or 1G)", size_text);
+                return NULL;
+        }
+        uint64_t kb = bytes / 1024;
+        vmm_size_label(kb, label, sizeof label);
+        if (vmm_hstate_exists(l->ctx, kb) < 0) {
+                add_error(l, "[Pool %s]: hugepage size %s is not available on this machine", size_text, label);
+                return NULL;
+        }
+        for (size_t i = 0; i < l->c->n_pools; i++)
+                if (l->c->pools[i].size_kb == kb)
+                        return &l->c->pools[i];
+        if (l->c->n_pools >= HUGEVMD_MAX_POOLS) {
+                add_error(l, "too many [Pool] sections");
+                return NULL;
+        }
+        struct target *t = &l->c->pools[l->c->n_pools++];
+        memset(t, 0, sizeof *t);
+        t->size_kb = kb;
+        return t;
+}
+
+/* Pages= takes a count, Size= bytes that must be whole hugepages. */
+static int parse_pages(struct loader *l, const struct target *t, const char *key, bool is_size,
+                       const char *value, uint64_t *ret)
+{
+        char label[32];
+        vmm_size_label(t->size_kb, label, sizeof label);
+        if (!is_size) {
+                int r = vmm_count_parse(value, ret);
+                if (r < 0)
+                        add_error(l, "%s=%s: %s", key, value,
+                                  r == -ERANGE ? "number too large" : "not a page count (digits only)");
+                return r;
+        }
+        uint64_t bytes;
+        int r = vmm_size_parse(value, &bytes);
+        if (r < 0) {
+                add_error(l, "%s=%s: not a size (write it like 512M or 1G)", key, value);
+                return r;
+        }
+        if (bytes % (t->size_kb * 1024)) {
+                add_error(l, "%s=%s is not a multiple of the %s page size", key, value, label);
+                return -EINVAL;
+        }
+        *ret = bytes / (t->size_kb * 1024);
+        return 0;
+}
+
+static void handle_pool_key(struct loader *l, struct target *t, const char *name, const char *value)
+{
+        uint64_t pages;
+        unsigned long node;
+        char *end;
+
+        if (strcmp(name, "Pages") == 0 || strcmp(name, "Size") == 0) {
+                if (!*value) {            /* empty: drop an earlier whole-pool target */
+                        t->has_pages = false;
+                        return;
+                }
+                if (parse_pages(l, t, name, name[0] == 'S', value, &pages) < 0)
+                        return;
+                if (t->node_mask) {
+                        add_error(l, "%s= conflicts with the NodeN.Pages= targets of this pool; use one or the other", name);
+                        return;
+                }
+                t->has_pages = true;
+                t->pages = pages;
+                return;
+        }
+        if (strcmp(name, "Overcommit") == 0) {
+                if (!*value) {
+                        t->has_overcommit = false;
+                        return;
+                }
+                if (parse_pages(l, t, name, false, value, &pages) < 0)
+                        return;
+                t->has_overcommit = true;
+                t->overcommit = pages;
+                return;
+        }
+        if (strncmp(name, "Node", 4) == 0 && name[4] >= '0' && name[4] <= '9') {
+                errno = 0;
+                node = strtoul(name + 4, &end, 10);
+                if (errno || (strcmp(end, ".Pages") != 0 && strcmp(end, ".Size") != 0)) {
+                        add_error(l, "unknown key %s= in a [Pool] section (NodeN.Pages= or NodeN.Size=)", name);
+                        return;
+                }
+                if (node >= HUGEVMD_MAX_NODES || !node_exists(l, (unsigned)node)) {
+                        add_error(l, "%s=: node %lu does not exist on this machine", name, node);
+                        return;
+                }
+                if (!*value) {
+                        t->node_mask &= ~(UINT64_C(1) << node);
+                        return;
+                }
+                if (parse_pages(l, t, name, strcmp(end, ".Size") == 0, value, &pages) < 0)
+                        return;
+                if (t->has_pages) {
+                        add_error(l, "%s= conflicts with the Pages=/Size= target of this pool; use one or the other", name);
+                        return;
+                }
+                t->node_mask |= UINT64_C(1) << node;
+                t->node_pages[node] = pages;
+                return;
+        }
+        add_error(l, "unknown key %s= in a [Pool] section", name);
+}
+
+static void handle_daemon_key(struct loader *l, const char *name, const char *value)
+{
+        struct config *c = l->c;
+        bool b;
+        uint64_t n;
+
+        if (strcmp(name, "HVO") == 0 || strcmp(name, "ShrinkOnExit") == 0) {
+                if (parse_bool(value, &b) < 0) {
+                        add_error(l, "%s=%s: not a boolean (yes or no)", name, value);
+                        return;
+                }
+                *(name[0] == 'H' ? &c->hvo : &c->shrink_on_exit) = b;
+        } else if (strcmp(name, "Socket") == 0) {
+                if (value[0] != '/' || strlen(value) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+                        add_error(l, "Socket=%s: needs an absolute path shorter than %zu bytes", value,
+                                  sizeof(((struct sockaddr_un *)0)->sun_path));
+                        return;
+                }
+                set_string(&c->socket_path, value);
+        } else if (strcmp(name, "SocketGroup") == 0 || strcmp(name, "AdminGroup") == 0) {
+                bool admin = name[0] == 'A';
+                gid_t gid = 0;
+                if (*value) {
+                        int r = resolve_group(value, &gid);
+                        if (r < 0) {
+                                add_error(l, "%s=%s: no such group", name, value);
+                                return;
+                        }
+                }
+                set_string(admin ? &c->admin_group : &c->socket_group, value);
+                *(admin ? &c->has_admin_gid : &c->has_socket_gid) = *value != '\0';
+                *(admin ? &c->admin_gid : &c->socket_gid) = gid;
+        } else if (strcmp(name, "RefreshSec") == 0) {
+                if (vmm_count_parse(value, &n) < 0 || n < 1 || n > 86400) {
+                        add_error(l, "RefreshSec=%s: needs whole seconds from 1 to 86400", value);
+                        return;
+                }
+                c->refresh_sec = (unsigned)n;
+        } else if (strcmp(name, "StateDirectory") == 0) {
+                if (value[0] != '/') {
+                        add_error(l, "StateDirectory=%s: needs an absolute path", value);
+                        return;
+                }
+                set_string(&c->state_dir, value);
+        } else if (strcmp(name, "MetricsListen") == 0) {
+                char addr[64];
+                uint16_t port;
+                if (parse_bool(value, &b) == 0 && !b) {
+                        set_string(&c->metrics_listen, NULL);
+                        return;
+                }
+                if (config_parse_listen(value, addr, sizeof addr, &port) < 0) {
+                        add_error(l, "MetricsListen=%s: needs ADDRESS:PORT (127.0.0.1:9464, [::1]:9464) or no", value);
+                        return;
+                }
+                set_string(&c->metrics_listen, value);
+        } else if (strcmp(name, "MetricsTextfile") == 0) {
+                if (*value && value[0] != '/') {
+                        add_error(l, "MetricsTextfile=%s: needs an absolute path", value);
+                        return;
+                }
+                set_string(&c->metrics_textfile, value);
+        } else
+                add_error(l, "unknown key %s= in [Daemon]", name);
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+        struct loader *l = user;
+        while (*section == ' ')
+                section++;
+        if (strcmp(section, "Daemon") == 0)
+                handle_daemon_key(l, name, value);
+        else if (strncmp(section, "Pool ", 5) == 0) {
+                const char *size = section + 5;
+                while (*size == ' ')
+                        size++;
+                if (strcmp(l->bad_section, section) == 0)
+                        return 1;
+                struct target *t = pool_for(l, size);
+                if (!t)
+                        snprintf(l->bad_section, sizeof l->bad_section, "%s", section);
+                if (t)
+                        handle_pool_key(l, t, name, value);
+        } else if (!*section)
+                add_error(l, "%s= outside any section", name);
+        else
+                add_error(l, "unknown section [%s] (known: [Daemon], [Pool SIZE])", section);
+        return 1;   /* keep going: report every problem at once */
+}
+
+/* fgets that counts lines, so the handler knows where it is. */
+static char *counting_reader(char *str, int num, void *stream)
+{
+        struct loader *l = stream;
+        char *s = fgets(str, num, l->f);
+        if (s)
+                l->line++;
+        return s;
+}
+
+static void parse_file(struct loader *l, const char *path, bool missing_ok)
+{
+        l->file = path;
+        l->line = 0;
+        l->bad_section[0] = '\0';
+        l->f = fopen(path, "re");
+        if (!l->f) {
+                if (!(missing_ok && errno == ENOENT))
+                        add_error(l, "cannot open: %s", strerror(errno));
+                return;
+        }
+        size_t nf = 0;
+        while (l->c->files[nf])
+                nf++;
+        char **files = realloc(l->c->files, (nf + 2) * sizeof *files);
+        if (files) {
+                l->c->files = files;
+                files[nf] = strdup(path);
+                files[nf + 1] = NULL;
+        }
+        int r = ini_parse_stream(counting_reader, l, handler, l);
+        fclose(l->f);
+        l->f = NULL;
+        if (r > 0) {
+                l->line = (unsigned)r;
+                add_error(l, "syntax error (expected [Section], Key=Value, or a comment)");
+        } else if (r < 0) {
+                l->line = 0;
+                add_error(l, "cannot parse (out of memory)");
+        }
+}
+
+static int conf_filter(const struct dirent *d)
+{
+        size_t n = strlen(d->d_name);
+        return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0;
+}
+
+static int bytewise(const struct dirent **a, const struct dirent **b)
+{
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void config_init_defaults(struct config *c)
+{
+        c->hvo = true;
+        c->refresh_sec = HUGEVMD_REFRESH_SEC;
+        c->socket_path = strdup(HUGEVMD_SOCKET_PATH);
+        c->state_dir = strdup(HUGEVMD_STATE_DIR);
+        c->metrics_listen = strdup(HUGEVMD_METRICS_LISTEN);
+        c->files = calloc(1, sizeof *c->files);
+}
+
+int config_load(const char *path, bool missing_ok, vmm_ctx *ctx, struct config **ret, struct config_errors *errors)
+{
+        struct config *c = calloc(1, sizeof *c);
+        struct loader l = { .c = c, .ctx = ctx, .errors = errors };
+        if (!c)
+                return -ENOMEM;
+        config_init_defaults(c);
+        if (!c->socket_path || !c->state_dir || !c->metrics_listen || !c->files) {
+                config_free(c);
+                return -ENOMEM;
+        }
+        if (vmm_nodes_list(ctx, &l.nodes, &l.n_nodes) < 0)
+                l.n_nodes = 0;
+
+        size_t errors_before = errors->n;
+        parse_file(&l, path, missing_ok);
+
+        /* Drop-ins: <dir of path>/hugevmd.conf.d/NAME.conf, bytewise order. */
+        char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL, *dropin = NULL;
+        if (dir && asprintf(&dropin, "%s/hugevmd.conf.d", slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".") >= 0) {
+                struct dirent **list = NULL;
+                int n = scandir(dropin, &list, conf_filter, bytewise);
+                for (int i = 0; i < n; i++) {
+                        char *p = NULL;
+                        if (asprintf(&p, "%s/%s", dropin, list[i]->d_name) >= 0) {
+                                parse_file(&l, p, false);
+                                free(p);
+                        }
+                        free(list[i]);
+                }
+                free(list);
+        }
+        free(dropin);
+        free(dir);
+        free(l.nodes);
+
+        if (errors->n > errors_before) {
+                config_free(c);
+                return -EINVAL;
+        }
+        *ret = c;
+        return 0;
+}
+
+void config_free(struct config *c)
+{
+        if (!c)
+                return;
+        free(c->socket_path);
+        free(c->socket_group);
+        free(c->admin_group);
+        free(c->state_dir);
+        free(c->metrics_listen);
+        free(c->metrics_textfile);
+        if (c->files)
+                for (char **f = c->files; *f; f++)
+                        free(*f);
+        free(c->files);
+        free(c);
+}
+
+const struct target *config_pool(const struct config *c, uint64_t size_kb)
+{
+        for (size_t i = 0; c && i < c->n_pools; i++)
+                if (c->pools[i].size_kb == size_kb)
+                        return &c->pools[i];
+        return NULL;
+}

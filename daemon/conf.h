@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * hugevmd's configuration: /etc/hugevmd/hugevmd.conf plus hugevmd.conf.d/NAME.conf
+ * (lexical order, later files override earlier keys). docs/protocol.md and
+ * etc/hugevmd.conf describe every key.
+ *
+ *   [Daemon]  HVO= Socket= SocketGroup= AdminGroup= RefreshSec= StateDirectory=
+ *             MetricsListen= MetricsTextfile= ShrinkOnExit=
+ *   [Pool <size>]  Pages= | Size=        a target for the whole pool, or
+ *                  Node<N>.Pages= | Node<N>.Size=   per-node targets
+ *                  Overcommit=           nr_overcommit_hugepages
+ */
+#ifndef HUGEVMD_CONF_H
+#define HUGEVMD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vmemmap.h"
+
+#define HUGEVMD_CONFIG_PATH "/etc/hugevmd/hugevmd.conf"
+#define HUGEVMD_SOCKET_PATH "/run/hugevmd/hugevmd.sock"
+#define HUGEVMD_STATE_DIR   "/var/lib/hugevmd"
+#define HUGEVMD_METRICS_LISTEN "127.0.0.1:9464"
+#define HUGEVMD_REFRESH_SEC 10u
+#define HUGEVMD_MAX_NODES   64u   /* node ids 0..63 */
+#define HUGEVMD_MAX_POOLS   16u
+
+/* What an operator asked for one hugepage size: a whole-pool target, per-node
+ * targets, or neither (then the pool is unmanaged); and an overcommit value. */
+struct target {
+        uint64_t size_kb;
+        bool has_pages;             /* whole-pool target */
+        uint64_t pages;
+        uint64_t node_mask;         /* bit N: a target for node N */
+        uint64_t node_pages[HUGEVMD_MAX_NODES];
+        bool has_overcommit;
+        uint64_t overcommit;
+};
+
+static inline bool target_managed(const struct target *t)
+{
+        return t && (t->has_pages || t->node_mask);
+}
+
+struct config {
+        bool hvo;                   /* turn HVO on at start (default yes) */
+        char *socket_path;
+        char *socket_group;         /* NULL: none */
+        char *admin_group;
+        bool has_socket_gid, has_admin_gid;
+        gid_t socket_gid, admin_gid;
+        unsigned refresh_sec;
+        char *state_dir;
+        char *metrics_listen;       /* NULL when "no" */
+        char *metrics_textfile;     /* NULL: none */
+        bool shrink_on_exit;
+        struct target pools[HUGEVMD_MAX_POOLS];
+        size_t n_pools;
+        char **files;               /* the files read, in order (NULL-terminated) */
+};
+
+/* Errors collected while loading: "file:line: reason" each. */
+struct config_errors {
+        char **lines;
+        size_t n;
+};
+void config_errors_clear(struct config_errors *e);
+
+/* Load path and its drop-in directory <dir of path>/hugevmd.conf.d/NAME.conf.
+ * ctx validates sizes and nodes against the machine. A missing main file is
+ * an error unless missing_ok (the built-in default path). On any error
+ * returns -EINVAL with every problem in *errors and no config. */
+int config_load(const char *path, bool missing_ok, vmm_ctx *ctx, struct config **ret, struct config_errors *errors);
+void config_free(struct config *c);
+
+/* The config's target for a size, or NULL. */
+const struct target *config_pool(const struct config *c, uint64_t size_kb);
+
+/* "127.0.0.1:9464" or "[::1]:9464" -> address text and port. -EINVAL if malformed. */
+int config_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t *ret_port);
+
+#endif

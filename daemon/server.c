@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control socket: a libuv pipe server. Every resource a peer controls has
+ * a limit (line length, client count, idle time, unsent output), and every
+ * limit is answered with a JSON-RPC error line before the connection closes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "proto.h"
+#include "sdnotify.h"
+
+#define CLOSE_GRACE_MS 5000u   /* a peer that never reads its last error is cut after this */
+
+struct client {
+        uv_pipe_t pipe;
+        uv_timer_t timer;        /* idle timeout, later the close grace period */
+        uv_shutdown_t shutdown_req;
+        struct daemon *d;
+        struct client *next, *prev;
+        char *buf;               /* bytes of the line being received */
+        size_t len;
+        char rbuf[16384];
+        enum rpc_role role;
+        uid_t uid;
+        pid_t pid;
+        bool subscribed;
+        bool closing;            /* no more requests; flushing or closed */
+        bool closed;
+        bool eof;
+        int holds;               /* pending async replies (wait) */
+        size_t queued;           /* bytes handed to uv_write, not yet written */
+        int open_handles;
+};
+
+struct server {
+        uv_pipe_t listener;
+        bool listening;
+        char *bound_path;        /* unlinked at exit; NULL when socket-activated */
+        struct client *clients;
+        unsigned n_clients;
+        uint64_t idle_ms;
+};
+
+struct write_req {
+        uv_write_t req;
+        struct client *c;
+        size_t len;
+        char data[];
+};
+
+static void client_close(struct client *c);
+static void client_close_after_flush(struct client *c);
+
+static void client_handle_closed(uv_handle_t *h)
+{
+        struct client *c = h->data;
+        if (--c->open_handles == 0) {
+                free(c->buf);
+                free(c);
+        }
+}
+
+static void client_close(struct client *c)
+{
+        if (c->closed)
+                return;
+        c->closed = c->closing = true;
+        struct server *s = c->d->server;
+        if (c->prev)
+                c->prev->next = c->next;
+        else if (s->clients == c)
+                s->clients = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        s->n_clients--;
+        rpc_waits_drop_client(c->d, c);
+        uv_close((uv_handle_t *)&c->pipe, client_handle_closed);
+        uv_close((uv_handle_t *)&c->timer, client_handle_closed);
+}
+
+static void write_cb(uv_write_t *req, int status)
+{
+        struct write_req *w = (struct write_req *)req;
+        struct client *c = w->c;
+        c->queued -= w->len;
+        free(w);
+        if (status < 0 && !c->closed)
+                client_close(c);
+}
+
+/* Queue raw bytes; false if the peer is gone or over its output limit. */
+static bool client_write(struct client *c, const char *line, size_t len, bool over_limit_ok)
+{
+        if (c->closed)
+                return false;
+        if (!over_limit_ok && c->queued + len > PROTO_MAX_OUTBUF)
+                return false;
+        struct write_req *w = malloc(sizeof *w + len);
+        if (!w)
+                return false;
+        memcpy(w->data, line, len);
+        w->c = c;
+        w->len = len;
+        uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+        int r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, write_cb);
+        if (r < 0) {
+                free(w);
+                client_close(c);
+                return false;
+        }
+        c->queued += len;
+        return true;
+}
+
+/* A limit answered: an error line with id null, then close once it is out. */
+static void client_refuse(struct client *c, int code, const char *message)
+{
+        json_object *e = proto_error_new(NULL, code, message, NULL);
+        size_t len;
+        char *line = e ? proto_serialize_line(e, &len) : NULL;
+        json_object_put(e);
+        if (line)
+                client_write(c, line, len, true);
+        free(line);
+        client_close_after_flush(c);
+}
+
+static void send_line(struct client *c, const char *line, size_t len)
+{
+        if (c->closing)
+                return;
+        if (!client_write(c, line, len, false) && !c->closed)
+                client_refuse(c, PROTO_ERR_LIMIT, "too much unread output: this client does not read its replies");
+}
+
+void server_send(struct client *c, json_object *obj)
+{
+        size_t len;
+        char *line = obj ? proto_serialize_line(obj, &len) : NULL;
+        json_object_put(obj);
+        if (line)
+                send_line(c, line, len);
+        free(line);
+}
+
+void server_broadcast(struct daemon *d, json_object *obj)
+{
+        size_t len;
+        char *line = obj && d->server ? proto_serialize_line(obj, &len) : NULL;
+        json_object_put(obj);
+        if (!line)
+                return;
+        for (struct client *c = d->server->clients, *next; c; c = next) {
+                next = c->next;
+                if (c->subscribed && !c->closing)
+                        send_line(c, line, len);
+        }
+        free(line);
+}
+
+void server_client_set_subscribed(struct client *c)
+{
+        c->subscribed = true;
+}
+
+static void maybe_finish_eof(struct client *c);
+
+void server_client_hold(struct client *c, int delta)
+{
+        c->holds += delta;
+        if (c->holds == 0)
+                maybe_finish_eof(c);
+}
+
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+        client_close(req->data);
+}
+
+static void grace_timer_cb(uv_timer_t *t)
+{
+        client_close(t->data);
+}
+
+static void client_close_after_flush(struct client *c)
+{
+        if (c->closing)
+                return;
+        c->closing = true;
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        uv_timer_start(&c->timer, grace_timer_cb, CLOSE_GRACE_MS, 0);
+        c->shutdown_req.data = c;
+        if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->pipe, shutdown_cb) < 0)
+                client_close(c);
+}
+
+/* After the peer's EOF: stay for pending waits and subscriptions, else leave. */
+static void maybe_finish_eof(struct client *c)
+{
+        if (c->eof && !c->closing && c->holds == 0 && !c->subscribed)
+                client_close_after_flush(c);
+}
+
+static void idle_timer_cb(uv_timer_t *t)
+{
+        struct client *c = t->data;
+        if (c->closing)
+                return;
+        if (c->subscribed || c->holds > 0) {
+                uv_timer_again(t);
+                return;
+        }
+        char msg[128];
+        snprintf(msg, sizeof msg, "idle for %llu ms: closing the connection", (unsigned long long)c->d->server->idle_ms);
+        client_refuse(c, PROTO_ERR_LIMIT, msg);
+}
+
+static void handle_line(struct client *c, char *line, size_t len)
+{
+        /* Tolerate CRLF and blank lines. */
+        while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+                len--;
+        size_t start = 0;
+        while (start < len && (line[start] == ' ' || line[start] == '\t'))
+                start++;
+        if (start == len)
+                return;
+        line[len] = '\0';
+        json_object *reply = rpc_handle_line(c->d, c, c->role, line + start, len - start);
+        if (reply)
+                server_send(c, reply);
+}
+
+static void process_buffer(struct client *c)
+{
+        size_t off = 0;
+        while (!c->closing && off < c->len) {
+                char *nl = memchr(c->buf + off, '\n', c->len - off);
+                if (!nl)
+                        break;
+                size_t n = (size_t)(nl - (c->buf + off));
+                if (n + 1 > PROTO_MAX_LINE) {
+                        char msg[128];
+                        snprintf(msg, sizeof msg, "request line longer than %u bytes", PROTO_MAX_LINE);
+                        client_refuse(c, PROTO_ERR_LIMIT, msg);
+                        return;
+                }
+                handle_line(c, c->buf + off, n);
+                off += n + 1;
+        }
+        memmove(c->buf, c->buf + off, c->len - off);
+        c->len -= off;
+        if (!c->closing && c->len >= PROTO_MAX_LINE) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "request line longer than %u bytes", PROTO_MAX_LINE);
+                client_refuse(c, PROTO_ERR_LIMIT, msg);
+        }
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+        struct client *c = h->data;
+        *buf = uv_buf_init(c->rbuf, sizeof c->rbuf);
+}
+
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+        struct client *c = stream->data;
+        if (c->closing)
+                return;
+        if (nread > 0) {
+                uv_timer_again(&c->timer);
+                /* Bounded: the buffer never exceeds PROTO_MAX_LINE + one read. */
+                char *nb = realloc(c->buf, c->len + (size_t)nread + 1);
+                if (!nb) {
+                        client_refuse(c, PROTO_ERR_INTERNAL, "out of memory");
+                        return;
+                }
+                c->buf = nb;
+                memcpy(c->buf + c->len, buf->base, (size_t)nread);
+                c->len += (size_t)nread;
+                process_buffer(c);
+                return;
+        }
+        if (nread == UV_EOF) {
+                uv_read_stop(stream);
+                c->eof = true;
+                /* A last line without '\n' is still a request. */
+                if (c->len > 0) {
+                        if (c->len >= PROTO_MAX_LINE) {
+                                char msg[128];
+                                snprintf(msg, sizeof msg, "request line longer than %u bytes", PROTO_MAX_LINE);
+                                client_refuse(c, PROTO_ERR_LIMIT, msg);
+                                return;
+                        }
+                        c->buf[c->len] = '\n';
+                        c->len++;
+                        process_buffer(c);
+                }
+                maybe_finish_eof(c);
+                return;
+        }
+        if (nread < 0)
+                client_close(c);
+}
+
+static bool in_groups(gid_t want, gid_t primary, const gid_t *groups, int n)
+{
+        if (primary == want)
+                return true;
+        for (int i = 0; i < n; i++)
+                if (groups[i] == want)
+                        return true;
+        return false;
+}
+
+static enum rpc_role peer_role(struct daemon *d, int fd, uid_t *ret_uid, pid_t *ret_pid)
+{
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        gid_t groups[256];
+        socklen_t glen = sizeof groups;
+        int n = 0;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return ROLE_NONE;
+        *ret_uid = cred.uid;
+        *ret_pid = cred.pid;
+        if (cred.uid == 0 || cred.uid == geteuid())
+                return ROLE_ADMIN;
+#ifdef SO_PEERGROUPS
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+                n = (int)(glen / sizeof(gid_t));
+#endif
+        if (d->cfg->has_admin_gid && in_groups(d->cfg->admin_gid, cred.gid, groups, n))
+                return ROLE_ADMIN;
+        if (d->cfg->has_socket_gid && in_groups(d->cfg->socket_gid, cred.gid, groups, n))
+                return ROLE_READ;
+        return ROLE_NONE;
+}
+
+static void connection_cb(uv_stream_t *listener, int status)
+{
+        struct daemon *d = listener->data;
+        struct server *s = d->server;
+        if (status < 0) {
+                log_warning("Accepting a connection failed: %s", uv_strerror(status));
+                return;
+        }
+        struct client *c = calloc(1, sizeof *c);
+        if (!c)
+                return;
+        c->d = d;
+        uv_pipe_init(d->loop, &c->pipe, 0);
+        uv_timer_init(d->loop, &c->timer);
+        c->pipe.data = c->timer.data = c;
+        c->open_handles = 2;
+        c->next = s->clients;
+        if (s->clients)
+                s->clients->prev = c;
+        s->clients = c;
+        s->n_clients++;
+        if (uv_accept(listener, (uv_stream_t *)&c->pipe) < 0) {
+                client_close(c);
+                return;
+        }
+        uv_os_fd_t fd;
+        if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0)
+                c->role = peer_role(d, fd, &c->uid, &c->pid);
+        if (s->n_clients > PROTO_MAX_CLIENTS) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "too many clients (limit %u): try again later", PROTO_MAX_CLIENTS);
+                client_refuse(c, PROTO_ERR_BUSY, msg);
+                return;
+        }
+        uv_timer_start(&c->timer, idle_timer_cb, s->idle_ms, s->idle_ms);
+        if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0)
+                client_close(c);
+}
+
+static int bind_path(struct daemon *d, const char *path)
+{
+        struct server *s = d->server;
+        struct stat st;
+        char *dir = strdup(path), *slash;
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+                        int r = -errno;
+                        log_error("Cannot create the socket directory %s: %s", dir, strerror(errno));
+                        free(dir);
+                        return r;
+                }
+        }
+        free(dir);
+        /* A stale socket from an earlier run is replaced; a live one is not. */
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode)) {
+                        log_error("%s exists and is not a socket", path);
+                        return -EEXIST;
+                }
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+                if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+                        close(fd);
+                        log_error("Another hugevmd is already listening on %s", path);
+                        return -EADDRINUSE;
+                }
+                if (fd >= 0)
+                        close(fd);
+                unlink(path);
+        }
+        int r = uv_pipe_bind(&s->listener, path);
+        if (r < 0) {
+                log_error("Cannot bind %s: %s", path, uv_strerror(r));
+                return r;
+        }
+        s->bound_path = strdup(path);
+        /* Anyone may connect; SO_PEERCRED decides what they may do, and says so. */
+        chmod(path, 0666);
+        return 0;
+}
+
+int server_start(struct daemon *d, const char *socket_path)
+{
+        struct server *s = calloc(1, sizeof *s);
+        const char *idle = getenv("HUGEVMD_IDLE_TIMEOUT_MS");   /* tests only */
+        uint64_t v;
+        if (!s)
+                return -ENOMEM;
+        d->server = s;
+        s->idle_ms = PROTO_IDLE_TIMEOUT_MS;
+        if (idle && vmm_count_parse(idle, &v) == 0 && v > 0)
+                s->idle_ms = v;
+        uv_pipe_init(d->loop, &s->listener, 0);
+        s->listener.data = d;
+
+        int fd = sdnotify_listen_fd(), r;
+        if (fd >= 0) {
+                r = uv_pipe_open(&s->listener, fd);
+                if (r < 0) {
+                        log_error("Cannot use the socket passed by systemd: %s", uv_strerror(r));
+                        return r;
+                }
+                log_info("Listening on the socket passed by systemd");
+        } else if (fd == -EINVAL) {
+                log_error("The sockets passed by systemd are not one AF_UNIX stream socket");
+                return fd;
+        } else {
+                r = bind_path(d, socket_path);
+                if (r < 0)
+                        return r;
+                log_info("Listening on %s", socket_path);
+        }
+        r = uv_listen((uv_stream_t *)&s->listener, 128, connection_cb);
+        if (r < 0) {
+                log_error("Cannot listen: %s", uv_strerror(r));
+                return r;
+        }
+        s->listening = true;
+        return 0;
+}
+
+static void listener_closed(uv_handle_t *h)
+{
+        struct daemon *d = h->data;
+        free(d->server->bound_path);
+        free(d->server);
+        d->server = NULL;
+}
+
+void server_stop(struct daemon *d)
+{
+        struct server *s = d->server;
+        if (!s)
+                return;
+        while (s->clients)
+                client_close(s->clients);
+        if (s->bound_path)
+                unlink(s->bound_path);
+        uv_close((uv_handle_t *)&s->listener, listener_closed);
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The file's own format (not the control protocol):
+ * {"version":1,"pools":[{"size_kb":2048,"pages":512,"nodes":{"0":256},"overcommit":0}]} */
+#define STATE_VERSION 1
+
+static int write_all(int fd, const char *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
+static json_object *targets_to_json(const struct target *targets, size_t n)
+{
+        json_object *root = json_object_new_object(), *pools = json_object_new_array();
+        json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
+        json_object_object_add(root, "pools", pools);
+        for (size_t i = 0; i < n; i++) {
+                const struct target *t = &targets[i];
+                if (!target_managed(t) && !t->has_overcommit)
+                        continue;
+                json_object *p = json_object_new_object();
+                json_object_object_add(p, "size_kb", json_object_new_uint64(t->size_kb));
+                if (t->has_pages)
+                        json_object_object_add(p, "pages", json_object_new_uint64(t->pages));
+                if (t->node_mask) {
+                        json_object *nodes = json_object_new_object();
+                        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                                if (t->node_mask & (UINT64_C(1) << node)) {
+                                        char key[16];
+                                        snprintf(key, sizeof key, "%u", node);
+                                        json_object_object_add(nodes, key, json_object_new_uint64(t->node_pages[node]));
+                                }
+                        json_object_object_add(p, "nodes", nodes);
+                }
+                if (t->has_overcommit)
+                        json_object_object_add(p, "overcommit", json_object_new_uint64(t->overcommit));
+                json_object_array_add(pools, p);
+        }
+        return root;
+}
+
+int state_save(const char *dir, const struct target *targets, size_t n)
+{
+        char *tmp = NULL, *path = NULL;
+        int fd = -1, dfd = -1, r;
+        json_object *root = NULL;
+
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0 ||
+            asprintf(&tmp, "%s/.%s.XXXXXX", dir, STATE_FILE_NAME) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        root = targets_to_json(targets, n);
+        size_t len;
+        const char *text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY, &len);
+        if (!text) {
+                r = -ENOMEM;
+                goto out;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                goto out;
+        }
+        if ((r = write_all(fd, text, len)) < 0 || (r = write_all(fd, "\n", 1)) < 0)
+                goto out_unlink;
+        if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+                r = -errno;
+                goto out_unlink;
+        }
+        if (close(fd) < 0) {
+                fd = -1;
+                r = -errno;
+                goto out_unlink;
+        }
+        fd = -1;
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto out_unlink;
+        }
+        /* The rename is durable only once the directory is on disk too. */
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0) {
+                r = -errno;
+                goto out;
+        }
+        r = 0;
+        goto out;
+out_unlink:
+        unlink(tmp);
+out:
+        if (fd >= 0)
+                close(fd);
+        if (dfd >= 0)
+                close(dfd);
+        json_object_put(root);
+        free(tmp);
+        free(path);
+        return r;
+}
+
+static bool get_u64(json_object *o, uint64_t *ret)
+{
+        if (!json_object_is_type(o, json_type_int))
+                return false;
+        int64_t v = json_object_get_int64(o);
+        if (v < 0)
+                return false;
+        *ret = (uint64_t)v;
+        return true;
+}
+
+#define BAD(...) do { snprintf(err, err_len, __VA_ARGS__); r = -EBADMSG; goto out; } while (0)
+
+int state_load(const char *dir, struct target *targets, size_t max, size_t *ret_n, char *err, size_t err_len)
+{
+        char *path = NULL;
+        json_object *root = NULL;
+        size_t n = 0;
+        int r;
+
+        if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0)
+                return -ENOMEM;
+        FILE *f = fopen(path, "re");
+        if (!f) {
+                r = -errno;
+                goto out;
+        }
+        /* Bounded: a state file is a few hundred bytes; refuse anything absurd. */
+        char buf[65536];
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        bool too_big = !feof(f);
+        fclose(f);
+        if (too_big)
+                BAD("%s: larger than %zu bytes", path, sizeof buf - 1);
+        buf[len] = '\0';
+
+        struct json_tokener *tok = json_tokener_new();
+        if (!tok) {
+                r = -ENOMEM;
+                goto out;
+        }
+        root = json_tokener_parse_ex(tok, buf, (int)len);
+        enum json_tokener_error jerr = json_tokener_get_error(tok);
+        json_tokener_free(tok);
+        if (!root || jerr != json_tokener_success)
+                BAD("%s: not valid JSON (%s)", path, root ? "trailing data" : json_tokener_error_desc(jerr));
+
+        json_object *v, *pools;
+        uint64_t version;
+        if (!json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "version", &v) ||
+            !get_u64(v, &version))
+                BAD("%s: no \"version\"", path);
+        if (version != STATE_VERSION)
+                BAD("%s: version %" PRIu64 " not understood (expected %d)", path, version, STATE_VERSION);
+        if (!json_object_object_get_ex(root, "pools", &pools) || !json_object_is_type(pools, json_type_array))
+                BAD("%s: no \"pools\" array", path);
+
+        for (size_t i = 0; i < json_object_array_length(pools); i++) {
+                json_object *p = json_object_array_get_idx(pools, i), *x;
+                struct target t = { 0 };
+                if (!json_object_is_type(p, json_type_object))
+                        BAD("%s: pools[%zu] is not an object", path, i);
+                if (!json_object_object_get_ex(p, "size_kb", &x) || !get_u64(x, &t.size_kb) || t.size_kb == 0)
+                        BAD("%s: pools[%zu].size_kb missing or not a positive integer", path, i);
+                if (json_object_object_get_ex(p, "pages", &x)) {
+                        if (!get_u64(x, &t.pages))
+                                BAD("%s: pools[%zu].pages is not a page count", path, i);
+                        t.has_pages = true;
+                }
+                if (json_object_object_get_ex(p, "overcommit", &x)) {
+                        if (!get_u64(x, &t.overcommit))
+                                BAD("%s: pools[%zu].overcommit is not a page count", path, i);
+                        t.has_overcommit = true;
+                }
+                if (json_object_object_get_ex(p, "nodes", &x)) {
+                        if (!json_object_is_type(x, json_type_object))
+                                BAD("%s: pools[%zu].nodes is not an object", path, i);
+                        json_object_object_foreach(x, key, val) {
+                                uint64_t node, pages;
+                                if (vmm_count_parse(key, &node) < 0 || node >= HUGEVMD_MAX_NODES || !get_u64(val, &pages))
+                                        BAD("%s: pools[%zu].nodes.%s is not node -> pages", path, i, key);
+                                t.node_mask |= UINT64_C(1) << node;
+                                t.node_pages[node] = pages;
+                        }
+                }
+                if (t.has_pages && t.node_mask)
+                        BAD("%s: pools[%zu] has both pages and nodes", path, i);
+                for (size_t j = 0; j < n; j++)
+                        if (targets[j].size_kb == t.size_kb)
+                                BAD("%s: pools[%zu] repeats size_kb %" PRIu64, path, i, t.size_kb);
+                if (n >= max)
+                        BAD("%s: more than %zu pools", path, max);
+                targets[n++] = t;
+        }
+        *ret_n = n;
+        r = 0;
+out:
+        json_object_put(root);
+        free(path);
+        return r;
+}

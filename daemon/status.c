@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The STATUS, POOL, NODE, VMEMMAP and MEASURED objects described in proto.h. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "proto.h"
+
+static json_object *target_or_null(bool has, uint64_t pages)
+{
+        return has ? json_object_new_uint64(pages) : NULL;
+}
+
+/* override: a hypothetical target (pool.set dry_run): states are what it would make them. */
+json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct target *override)
+{
+        struct target t;
+        if (override)
+                t = *override;
+        else
+                daemon_effective_target(d, p->size_kb, &t);
+        json_object *o = json_object_new_object();
+        const char *reason = "";
+        enum pool_state s;
+
+        if (override) {
+                /* What the reconciler would make of it: converged iff already there. */
+                bool there = t.has_pages ? p->cur.total == t.pages : true;
+                for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                        if (t.node_mask & (UINT64_C(1) << node))
+                                there = there && p->ncur[node].cur.total == t.node_pages[node];
+                s = !target_managed(&t) ? POOL_UNMANAGED : there ? POOL_CONVERGED : POOL_CONVERGING;
+        } else
+                s = reconcile_pool_state(d, p, &reason);
+
+        json_object_object_add(o, PROTO_F_SIZE, json_object_new_string(p->label));
+        json_object_object_add(o, PROTO_F_SIZE_BYTES, json_object_new_uint64(p->size_kb * 1024));
+        json_object_object_add(o, PROTO_F_PAGES, json_object_new_uint64(p->cur.total));
+        json_object_object_add(o, PROTO_F_FREE, json_object_new_uint64(p->cur.free));
+        json_object_object_add(o, PROTO_F_RESERVED, json_object_new_uint64(p->cur.reserved));
+        json_object_object_add(o, PROTO_F_SURPLUS, json_object_new_uint64(p->cur.surplus));
+        json_object_object_add(o, PROTO_F_OVERCOMMIT,
+                               json_object_new_uint64(override && t.has_overcommit ? t.overcommit : p->cur.overcommit));
+        json_object_object_add(o, PROTO_F_TARGET, target_or_null(t.has_pages, t.pages));
+        json_object_object_add(o, PROTO_F_STATE, json_object_new_string(pool_state_name(s)));
+        json_object_object_add(o, PROTO_F_REASON, json_object_new_string(reason));
+        json_object_object_add(o, PROTO_F_RETRIES, json_object_new_int((int)(t.has_pages ? p->whole.retries : 0)));
+        json_object_object_add(o, PROTO_F_OPTIMIZED_PAGES, json_object_new_uint64(p->ledger.optimized));
+        json_object_object_add(o, PROTO_F_SAVED_BYTES, json_object_new_uint64(p->ledger.optimized * p->hvo.saved_bytes));
+        json_object_object_add(o, PROTO_F_SAVED_EXACT, json_object_new_boolean(p->ledger.exact));
+
+        json_object *nodes = json_object_new_array();
+        for (size_t k = 0; k < d->n_nodes; k++) {
+                unsigned node = d->nodes[k];
+                if (node >= HUGEVMD_MAX_NODES)
+                        continue;
+                const struct node_rt *nr = &p->ncur[node];
+                bool has = t.node_mask & (UINT64_C(1) << node);
+                json_object *n = json_object_new_object();
+                enum pool_state ns = !has ? POOL_UNMANAGED
+                                     : override ? (nr->cur.total == t.node_pages[node] ? POOL_CONVERGED : POOL_CONVERGING)
+                                     : p->nodes_w[node].state;
+                json_object_object_add(n, PROTO_F_NODE, json_object_new_int((int)node));
+                json_object_object_add(n, PROTO_F_PAGES, json_object_new_uint64(nr->cur.total));
+                json_object_object_add(n, PROTO_F_FREE, json_object_new_uint64(nr->cur.free));
+                json_object_object_add(n, PROTO_F_SURPLUS, json_object_new_uint64(nr->cur.surplus));
+                json_object_object_add(n, PROTO_F_TARGET, target_or_null(has, t.node_pages[node]));
+                json_object_object_add(n, PROTO_F_STATE, json_object_new_string(pool_state_name(ns)));
+                json_object_object_add(n, PROTO_F_REASON,
+                                       json_object_new_string(has && !override ? p->nodes_w[node].reason : ""));
+                json_object_array_add(nodes, n);
+        }
+        json_object_object_add(o, PROTO_F_NODES, nodes);
+        return o;
+}
+
+json_object *status_vmemmap(struct daemon *d)
+{
+        json_object *o = json_object_new_object(), *sizes = json_object_new_array();
+        json_object_object_add(o, PROTO_F_SUPPORTED, json_object_new_boolean(d->hvo.supported));
+        json_object_object_add(o, PROTO_F_ENABLED, json_object_new_boolean(d->hvo.enabled));
+        json_object_object_add(o, PROTO_F_BOOT_PARAM,
+                               d->hvo.boot_param == VMM_BOOT_ABSENT ? NULL
+                               : json_object_new_string(d->hvo.boot_param == VMM_BOOT_ON ? "on" : "off"));
+        json_object_object_add(o, PROTO_F_KERNEL, json_object_new_string(d->kernel.release));
+        json_object_object_add(o, PROTO_F_RESERVE_PAGES, json_object_new_int((int)d->kernel.reserve_pages));
+        json_object_object_add(o, PROTO_F_PAGE_SIZE, json_object_new_uint64(d->kernel.page_size));
+        json_object_object_add(o, PROTO_F_STRUCT_PAGE, json_object_new_uint64(d->kernel.struct_page_size));
+        for (size_t i = 0; i < d->n_pools; i++) {
+                struct pool_rt *p = &d->pools[i];
+                json_object *s = json_object_new_object();
+                json_object_object_add(s, PROTO_F_SIZE, json_object_new_string(p->label));
+                json_object_object_add(s, PROTO_F_ELIGIBLE, json_object_new_boolean(p->hvo.eligible));
+                json_object_object_add(s, PROTO_F_VMEMMAP_PAGES, json_object_new_uint64(p->hvo.vmemmap_pages));
+                json_object_object_add(s, PROTO_F_SAVED_PER_PAGE, json_object_new_uint64(p->hvo.saved_bytes));
+                json_object_array_add(sizes, s);
+        }
+        json_object_object_add(o, PROTO_F_SIZES, sizes);
+        return o;
+}
+
+static json_object *status_measured(struct daemon *d)
+{
+        json_object *o = json_object_new_object();
+        uint64_t model = 0;
+        for (size_t i = 0; i < d->n_pools; i++)
+                model += d->pools[i].ledger.optimized * d->pools[i].hvo.saved_bytes;
+        json_object_object_add(o, PROTO_F_AVAILABLE, json_object_new_boolean(d->memmap_ok));
+        if (d->memmap_ok) {
+                json_object_object_add(o, PROTO_F_BASELINE_PAGES, json_object_new_uint64(d->memmap.baseline_pages));
+                json_object_object_add(o, PROTO_F_CURRENT_PAGES, json_object_new_uint64(d->memmap.current_pages));
+                json_object_object_add(o, PROTO_F_SAVED_PAGES, json_object_new_int64(d->memmap.saved_pages));
+                json_object_object_add(o, PROTO_F_SAVED_BYTES, json_object_new_uint64(d->memmap.saved_bytes));
+        } else {
+                json_object_object_add(o, PROTO_F_BASELINE_PAGES, NULL);
+                json_object_object_add(o, PROTO_F_CURRENT_PAGES, NULL);
+                json_object_object_add(o, PROTO_F_SAVED_PAGES, NULL);
+                json_object_object_add(o, PROTO_F_SAVED_BYTES, NULL);
+        }
+        json_object_object_add(o, PROTO_F_MODEL_SAVED, json_object_new_uint64(model));
+        json_object_object_add(o, PROTO_F_AGREES,
+                               d->memmap_ok ? json_object_new_boolean(model == d->memmap.saved_bytes) : NULL);
+        return o;
+}
+
+json_object *status_build(struct daemon *d)
+{
+        json_object *o = json_object_new_object(), *pools = json_object_new_array();
+        json_object_object_add(o, PROTO_F_VERSION, json_object_new_string(PACKAGE_VERSION));
+        json_object_object_add(o, PROTO_F_PROTOCOL, json_object_new_int(PROTO_VERSION));
+        json_object_object_add(o, PROTO_F_HVO, status_vmemmap(d));
+        for (size_t i = 0; i < d->n_pools; i++)
+                json_object_array_add(pools, status_pool(d, &d->pools[i], NULL));
+        json_object_object_add(o, PROTO_F_POOLS, pools);
+        json_object_object_add(o, PROTO_F_MEASURED, status_measured(d));
+        json_object_object_add(o, PROTO_F_CONVERGED, json_object_new_boolean(reconcile_all_converged(d)));
+        return o;
+}
+
+json_object *status_unconverged(struct daemon *d)
+{
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < d->n_pools; i++) {
+                struct pool_rt *p = &d->pools[i];
+                const char *reason;
+                enum pool_state s = reconcile_pool_state(d, p, &reason);
+                if (s == POOL_UNMANAGED || s == POOL_CONVERGED)
+                        continue;
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, PROTO_F_SIZE, json_object_new_string(p->label));
+                json_object_object_add(o, PROTO_F_PAGES, json_object_new_uint64(p->cur.total));
+                json_object_object_add(o, PROTO_F_STATE, json_object_new_string(pool_state_name(s)));
+                json_object_object_add(o, PROTO_F_REASON, json_object_new_string(reason));
+                json_object_array_add(a, o);
+        }
+        return a;
+}

@@ -102,10 +102,16 @@ is "$(node_q "$st" 2048kB 0 '"\(.pages)/\(.target) \(.state)"') $(node_q "$st" 2
         "64/64 converged 32/32 converged" "2048kB reported per node: node0 64 of 64, node1 32 of 32, converged"
 is "$(node_q "$st" 1048576kB 0 '"\(.pages)/\(.target) \(.state)"') $(node_q "$st" 1048576kB 1 '"\(.pages)/\(.target) \(.state)"')" \
         "1/1 converged 1/1 converged" "1048576kB reported per node: one page on each node, converged"
-is "$(sysfs_node 0 hugepages-2048kB nr_hugepages) $(sysfs_node 1 hugepages-2048kB nr_hugepages) $(sysfs_node 0 hugepages-1048576kB nr_hugepages) $(sysfs_node 1 hugepages-1048576kB nr_hugepages)" \
+is "$(sysfs_node 0 2048kB nr_hugepages) $(sysfs_node 1 2048kB nr_hugepages) $(sysfs_node 0 1048576kB nr_hugepages) $(sysfs_node 1 1048576kB nr_hugepages)" \
         "64 32 1 1" "the kernel's per-node files agree (2048kB 64 32, 1048576kB 1 1)"
 is "$(pool_q "$st" 2048kB .pages) $(pool_q "$st" 1048576kB .pages) $(printf '%s' "$st" | jq -r .converged)" \
         "96 2 true" "pool totals 96 x 2 MiB and 2 x 1 GiB, all converged"
+
+metric_line() { # NAME SIZE NODE: the sample's value from `hugevmctl metrics`
+        ctl metrics | grep "^$1{" | grep "size=\"$2\"" | grep "node=\"$3\"" | awk '{ print $NF }'
+}
+is "$(metric_line hugevm_node_pages 1048576kB 0) $(metric_line hugevm_node_pages 1048576kB 1) $(metric_line hugevm_node_target_pages 2048kB 1)" \
+        "1 1 32" "metrics: per-node samples (1048576kB pages 1 and 1 on nodes 0 and 1, 2048kB node1 target 32)"
 
 # ---- Savings from the model (no memmap counters on 6.1) -----------------------
 is "$(printf '%s' "$st" | jq -r '.measured | [.available, .saved_bytes, .agrees] | map(tostring) | join(" ")')" \
@@ -131,7 +137,7 @@ is "$(pool_q "$st" 1048576kB .state) $(printf '%s' "$st" | jq -r .converged)" "d
         "the 1048576kB pool is degraded and not all pools converged"
 retries=$(pool_q "$st" 1048576kB '[.retries // 0, (.nodes[] | .retries // 0)] | max')
 ok "$([ "${retries:-0}" -gt 0 ]; echo $?)" "retries reported for the short pool: $retries"
-is "$(sysfs_node 1 hugepages-1048576kB nr_hugepages) $(sysfs_node 0 hugepages-1048576kB nr_hugepages)" "1 1" \
+is "$(sysfs_node 1 1048576kB nr_hugepages) $(sysfs_node 0 1048576kB nr_hugepages)" "1 1" \
         "the kernel agrees: node1 kept its one page, node0 untouched"
 ctl wait --timeout 5 >/dev/null 2>&1; is $? 4 "hugevmctl wait exits 4 while a pool is degraded"
 ctl set 1G 1 --node 1 --wait --timeout 60 >&2; is $? 0 "after lowering the target to 1, set --wait exits 0"
@@ -143,9 +149,9 @@ is "$(node_q "$st" 1048576kB 1 '"\(.pages)/\(.target) \(.state) [\(.reason)]"') 
 # The holder runs on CPU 0, so its pages come from node 0's 64.
 taskset 0x1 holder 2048 48 >/tmp/holder.out 2>&1 &
 holder_pid=$!
-until_true 30 grep -q holding /tmp/holder.out
+until_true 30 grep -q holding /tmp/holder.out 2>/dev/null
 ok $? "holder maps and touches 48 x 2 MiB pages on node 0"
-is "$(sysfs_node 0 hugepages-2048kB free_hugepages)" 16 "node0 has 16 of 64 pages free while the holder runs"
+is "$(sysfs_node 0 2048kB free_hugepages)" 16 "node0 has 16 of 64 pages free while the holder runs"
 ctl set 2M 16 --node 0 >&2; is $? 0 "set 2M 16 --node 0 (below the 48 in use): accepted"
 surplus_seen() {
         st=$(status_json)
@@ -156,13 +162,13 @@ is "$(node_q "$st" 2048kB 0 '"\(.pages) surplus=\(.surplus) \(.state)"')" "48 su
         "node0 2048kB: 48 pages, 32 surplus reported, degraded"
 reason=$(node_q "$st" 2048kB 0 .reason)
 ok "$(case "$reason" in *surplus*) echo 0;; *) echo 1;; esac)" "node0 degraded because of surplus: '$reason'"
-is "$(sysfs_node 0 hugepages-2048kB surplus_hugepages) $(pool_q "$st" 2048kB .surplus)" "32 32" \
+is "$(sysfs_node 0 2048kB surplus_hugepages) $(pool_q "$st" 2048kB .surplus)" "32 32" \
         "the kernel's node0 surplus_hugepages and the pool's surplus agree: 32"
 ctl wait --timeout 3 >/dev/null 2>&1; is $? 4 "hugevmctl wait exits 4 while the surplus is held"
 kill "$holder_pid"; wait "$holder_pid" 2>/dev/null; holder_pid=
 ctl wait --timeout 60 >/dev/null; is $? 0 "after the holder exits, hugevmctl wait exits 0"
 st=$(status_json)
-is "$(node_q "$st" 2048kB 0 '"\(.pages) surplus=\(.surplus) \(.state)"') $(sysfs_node 0 hugepages-2048kB nr_hugepages)" \
+is "$(node_q "$st" 2048kB 0 '"\(.pages) surplus=\(.surplus) \(.state)"') $(sysfs_node 0 2048kB nr_hugepages)" \
         "16 surplus=0 converged 16" "node0 2048kB converged at 16, no surplus, kernel agrees"
 
 # ---- Pages grown with HVO off are not counted; a mixed shrink is estimated ----
@@ -183,4 +189,21 @@ ok "$([ "${opt:-0}" -ge 32 ] && [ "$opt" -le 48 ] && [ "$(pool_q "$st" 2048kB .s
 ctl vmemmap on >/dev/null; is "$? $(cat /proc/sys/vm/hugetlb_optimize_vmemmap)" "0 1" "vmemmap on: the sysctl reads 1"
 
 ok "$(kill -0 "$daemon_pid" 2>/dev/null; echo $?)" "hugevmd is still running after every case"
+
+# ---- A restart keeps the per-node targets (state directory) ------------------
+kill "$daemon_pid"
+until_true 30 sh -c "! kill -0 $daemon_pid 2>/dev/null"
+ok $? "hugevmd stops on SIGTERM within 30 s"
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=
+hugevmd --config /etc/hugevmd/hugevmd.conf --socket "$sock" --state-dir /var/lib/hugevmd \
+        --foreground >>"$log" 2>&1 &
+daemon_pid=$!
+until_true 30 sh -c "hugevmctl --socket $sock status >/dev/null 2>&1"
+ctl wait --timeout 60 >/dev/null; is $? 0 "restarted hugevmd answers and its pools are converged"
+st=$(status_json)
+is "$(for s in 2048kB 1048576kB; do for n in 0 1; do node_q "$st" $s $n '"\(.target)"'; done; done | tr '\n' ' ')" "16 32 1 1 " \
+        "after a restart the per-node targets are the ones set before (2048kB 16/32, 1048576kB 1/1)"
+is "$(sysfs_node 0 2048kB nr_hugepages) $(sysfs_node 1 2048kB nr_hugepages) $(sysfs_node 0 1048576kB nr_hugepages) $(sysfs_node 1 1048576kB nr_hugepages)" \
+        "16 32 1 1" "the pools themselves survived the restart"
 tap_done

@@ -104,17 +104,25 @@ root=$work/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,vm,etc/hugevmd,proc,sys,dev,tmp,run}
 cp /bin/busybox "$root/bin/busybox"
 
-# Copy an ELF program or library and everything ldd says it loads (the loader
-# included), each at its host path, so the guest's ld.so finds them as on the host.
+# Copy an ELF program and everything ldd says it loads (the loader included),
+# system libraries at their host path so the guest's ld.so finds them as on the
+# host, the build tree's own (libvmemmap) in /usr/lib under their soname.
 libpath=$builddir/libvmemmap/.libs:$builddir/proto/.libs
 copy_with_libs() { # SRC DEST-IN-ROOT
+        local lib dest
         install -D -m 0755 "$1" "$root$2"
-        LD_LIBRARY_PATH=$libpath ldd "$1" 2>/dev/null | awk '
-                /=> \// { print $3; next }
-                /^[ \t]*\// { print $1 }' | while read -r lib; do
-                [ -e "$root$lib" ] && continue
-                install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
-        done
+        LD_LIBRARY_PATH=$libpath ldd "$1" >"$work/ldd.out" || bail "ldd $1 failed"
+        if grep -q 'not found' "$work/ldd.out"; then
+                bail "$1 needs libraries ldd cannot find: $(grep 'not found' "$work/ldd.out" | tr -s ' \t\n' ' ')"
+        fi
+        awk '/=> \// { print $3; next } /^[ \t]*\// { print $1 }' "$work/ldd.out" >"$work/libs"
+        while read -r lib; do
+                case $lib in
+                "$builddir"/*) dest=/usr/lib/${lib##*/} ;;
+                *) dest=$lib ;;
+                esac
+                [ -e "$root$dest" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$dest"
+        done <"$work/libs"
 }
 # The real ELF of a libtool-built program: .libs/NAME when linked against the
 # shared libvmemmap (NAME itself is then a wrapper script), else NAME.
@@ -131,10 +139,6 @@ if [ "$kernel_only" != 1 ]; then
         hugevmctl=$(real_elf "$builddir/ctl" hugevmctl) || bail "no hugevmctl in $builddir/ctl (run make first)"
         copy_with_libs "$hugevmd" /usr/sbin/hugevmd
         copy_with_libs "$hugevmctl" /usr/bin/hugevmctl
-        # libvmemmap by its soname too (ldd found it through $libpath).
-        for so in "$builddir"/libvmemmap/.libs/libvmemmap.so*; do
-                [ -e "$so" ] && cp -P "$so" "$root/usr/lib/" 2>/dev/null || true
-        done
         note "hugevmd: $hugevmd"
         note "hugevmctl: $hugevmctl"
 fi

@@ -65,7 +65,12 @@ int vmm_size_parse(const char *text, uint64_t *ret_bytes)
         r = unit_shift(p, &shift);
         if (r < 0)
                 return r;
-        /* More digits than any uint64_t has: overflow, whatever they are. */
+        /* Leading zeros add nothing ("0002M" is 2M, however many there are). */
+        while (n > 1 && *text == '0') {
+                text++;
+                n--;
+        }
+        /* More significant digits than any uint64_t has: overflow. */
         if (n >= sizeof(digits))
                 return -ERANGE;
         memcpy(digits, text, n);

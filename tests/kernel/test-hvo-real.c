@@ -20,6 +20,32 @@
 
 static vmm_ctx *ctx;
 
+/* What the kernel looked like before; put back at exit, on a fatal signal and
+ * on Bail out, besides what the wrapper script restores. */
+static struct {
+        bool saved;
+        uint64_t total, overcommit;
+        bool hvo;
+} found;
+
+static void restore_found(void)
+{
+        struct vmm_resize rs;
+
+        if (!found.saved || !ctx)
+                return;
+        found.saved = false;
+        vmm_hvo_set(ctx, found.hvo);
+        vmm_pool_set(ctx, SIZE_KB, -1, found.total, &rs);
+        vmm_overcommit_set(ctx, SIZE_KB, found.overcommit);
+}
+
+static void on_fatal_signal(int sig)
+{
+        restore_found();
+        _exit(128 + sig);
+}
+
 static uint64_t memmap_now(void)
 {
         struct vmm_memmap m;
@@ -209,6 +235,15 @@ int main(void)
         printf("# pool before: total %" PRIu64 " free %" PRIu64 " resv %" PRIu64 " surplus %" PRIu64 " overcommit %" PRIu64 "\n",
                p.total, p.free, p.reserved, p.surplus, p.overcommit);
 
+        found.total = p.total;
+        found.overcommit = p.overcommit;
+        found.hvo = h.enabled;
+        found.saved = true;
+        atexit(restore_found);
+        signal(SIGINT, on_fatal_signal);
+        signal(SIGTERM, on_fatal_signal);
+        signal(SIGHUP, on_fatal_signal);
+
         grow_and_shrink(p.total, n, true, hh.saved_pages);
         grow_and_shrink(p.total, n, false, hh.saved_pages);
         toggle_affects_only_new_pages(p.total, n, hh.saved_pages);
@@ -223,6 +258,8 @@ int main(void)
         is_int(vmm_compact(ctx, 0), 0, "node0 compaction accepted by the kernel");
 
         ok(vmm_pool_read(ctx, SIZE_KB, &q) == 0 && q.total == p.total, "pool back to %" PRIu64 " pages", p.total);
+        is_int(vmm_hvo_set(ctx, h.enabled), 0, "HVO back to %s", h.enabled ? "on" : "off");
+        found.saved = false;
         vmm_ctx_free(ctx);
         return tap_done();
 }

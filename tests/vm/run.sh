@@ -75,7 +75,9 @@ find_kernel_pkg() {
         done
         return 1
 }
-mkdir -p "$cache"
+# Not root (no /var/cache): the user's own cache.
+mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ] || cache=${HOME:?}/.cache/hugevm-vm
+mkdir -p "$cache" || bail "cannot create the kernel cache $cache"
 vmlinuz=$(ls "$cache"/boot/vmlinuz-6.1.0-*-amd64 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$vmlinuz" ]; then
         pkg=$(find_kernel_pkg) || { apt-get update -q >"$work/apt.log" 2>&1 || true; pkg=$(find_kernel_pkg); } ||

@@ -73,7 +73,7 @@ fuzzers=(
 )
 # The daemon's parsers, once their harnesses and sources are there.
 [ -f "$here/fuzz-config.c" ] && [ -f "$src/daemon/conf.c" ] &&
-        fuzzers+=("fuzz-config|$here/fuzz-config.c $src/daemon/conf.c $src/daemon/log.c ${lib[*]}|inih|4096")
+        fuzzers+=("fuzz-config|$here/fuzz-config.c $src/daemon/conf.c ${lib[*]}|inih|4096")
 [ -f "$here/fuzz-rpc.c" ] && [ -f "$src/daemon/rpc.c" ] &&
         fuzzers+=("fuzz-rpc|$here/fuzz-rpc.c $(cat "$here/rpc-sources" 2>/dev/null | sed "s|^|$src/|" | tr '\n' ' ') ${lib[*]}|json-c libuv inih libsystemd libmicrohttpd|2048")
 

@@ -28,6 +28,8 @@ diag_status() {
         ctl --json status 2>&1 | jq -c '.pools[] | {size, pages, target, state, reason, surplus, retries,
                 optimized_pages, saved_exact, nodes: [.nodes[] | {node, pages, free, surplus, target, state, reason}]}' 2>&1 |
                 sed 's/^/#     /'
+        echo "#   free memory by order (/proc/buddyinfo):"
+        sed 's/^/#     /' /proc/buddyinfo
         echo "#   last daemon log lines:"
         tail -5 "$log" 2>/dev/null | sed 's/^/#     /'
 }

@@ -91,7 +91,7 @@ if [ -z "$vmlinuz" ]; then
         rm -rf "$cache/unpack.tmp"; mkdir "$cache/unpack.tmp"
         dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$cache/unpack.tmp" --wildcards './boot/*' ||
                 bail "could not unpack $deb"
-        rm -rf "$cache/boot"; mv "$cache/unpack.tmp/boot" "$cache/boot"; rm -rf "$cache/unpack.tmp" "$deb"
+        rm -rf "${cache:?}/boot"; mv "$cache/unpack.tmp/boot" "$cache/boot"; rm -rf "$cache/unpack.tmp" "$deb"
         vmlinuz=$(ls "$cache"/boot/vmlinuz-6.1.0-*-amd64 | sort -V | tail -1)
 fi
 kver=${vmlinuz##*/vmlinuz-}

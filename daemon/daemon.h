@@ -139,8 +139,6 @@ int reconcile_hvo_set(struct daemon *d, bool enabled);
 /* The state of a pool overall (worst of its nodes for per-node targets). */
 enum pool_state reconcile_pool_state(const struct daemon *d, const struct pool_rt *p, const char **ret_reason);
 bool reconcile_all_converged(const struct daemon *d);
-/* Chunk policy: pages for the next write given the measured cost per page. */
-uint64_t reconcile_chunk_pages(double ns_per_page);
 
 /* status.c: the STATUS / POOL / VMEMMAP objects of proto.h */
 json_object *status_build(struct daemon *d);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chunk.h"
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
@@ -23,13 +24,6 @@
 #define QUICK_RETRIES      3u
 #define QUICK_RETRY_MS     1000u    /* 1 s, 2 s, 4 s */
 #define SLOW_RETRY_MS      60000u   /* once degraded */
-/* Chunk sizing: aim at ~75 ms per write so per-write overhead stays far below
- * 5% of the work, and progress still arrives several times a second. */
-#define CHUNK_TARGET_NS    75e6
-#define CHUNK_FIRST_PAGES  128u
-#define CHUNK_MIN_PAGES    16u
-#define CHUNK_MAX_PAGES    (1u << 20)
-
 struct job {
         uv_work_t req;
         struct daemon *d;
@@ -44,18 +38,6 @@ struct job {
         struct vmm_resize res;
         double seconds;
 };
-
-uint64_t reconcile_chunk_pages(double ns_per_page)
-{
-        if (ns_per_page <= 0)
-                return CHUNK_FIRST_PAGES;
-        double pages = CHUNK_TARGET_NS / ns_per_page;
-        if (pages < CHUNK_MIN_PAGES)
-                return CHUNK_MIN_PAGES;
-        if (pages > CHUNK_MAX_PAGES)
-                return CHUNK_MAX_PAGES;
-        return (uint64_t)pages;
-}
 
 static double now_seconds(void)
 {
@@ -466,7 +448,7 @@ static bool start_job(struct daemon *d, size_t pool, int node, uint64_t current,
         struct job *j = calloc(1, sizeof *j);
         if (!j)
                 return false;
-        uint64_t chunk = reconcile_chunk_pages(d->ns_per_page[target > current]);
+        uint64_t chunk = chunk_pages(d->ns_per_page[target > current]);
         j->d = d;
         j->pool = pool;
         j->node = node;

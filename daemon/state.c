@@ -61,14 +61,32 @@ static json_object *targets_to_json(const struct target *targets, size_t n)
         return root;
 }
 
+/* mkdir -p, 0755 */
+static int mkdir_parents(const char *dir)
+{
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+                return -ENAMETOOLONG;
+        for (char *p = path + 1; *p; p++)
+                if (*p == '/') {
+                        *p = '\0';
+                        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        *p = '/';
+                }
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
 int state_save(const char *dir, const struct target *targets, size_t n)
 {
         char *tmp = NULL, *path = NULL;
         int fd = -1, dfd = -1, r;
         json_object *root = NULL;
 
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
+        if ((r = mkdir_parents(dir)) < 0)
+                return r;
         if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0 ||
             asprintf(&tmp, "%s/.%s.XXXXXX", dir, STATE_FILE_NAME) < 0) {
                 r = -ENOMEM;
@@ -166,9 +184,14 @@ int state_load(const char *dir, struct target *targets, size_t max, size_t *ret_
         }
         root = json_tokener_parse_ex(tok, buf, (int)len);
         enum json_tokener_error jerr = json_tokener_get_error(tok);
+        size_t end = root ? json_tokener_get_parse_end(tok) : 0;
         json_tokener_free(tok);
         if (!root || jerr != json_tokener_success)
-                BAD("%s: not valid JSON (%s)", path, root ? "trailing data" : json_tokener_error_desc(jerr));
+                BAD("%s: not valid JSON (%s)", path, root ? "incomplete" : json_tokener_error_desc(jerr));
+        while (end < len && (buf[end] == ' ' || buf[end] == '\n' || buf[end] == '\t' || buf[end] == '\r'))
+                end++;
+        if (end < len)
+                BAD("%s: not valid JSON (trailing data)", path);
 
         json_object *v, *pools;
         uint64_t version;

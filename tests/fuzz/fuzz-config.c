@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fuzz-root.h"
 #include "vmemmap.h"
 
 #define SEP 0x1e
@@ -75,15 +76,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                 "sys/devices/system/node/node0", "sys/devices/system/node/node1",
                 "etc", "etc/hugevmd", "etc/hugevmd/hugevmd.conf.d",
         };
-        const char *tmp = getenv("FUZZ_TMPDIR");
 
         (void)argc;
         (void)argv;
-        if (!tmp)
-                tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-        snprintf(root, sizeof(root), "%s/fuzz-config.XXXXXX", tmp);
-        if (!mkdtemp(root))
-                die(root);
+        snprintf(root, sizeof(root), "%s", fuzz_root_new("fuzz-config"));
         for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
                 make(dirs[i], true, NULL);
         snprintf(conf_path, sizeof(conf_path), "%s/etc/hugevmd/hugevmd.conf", root);

@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fuzz-root.h"
 #include "vmemmap.h"
 
 #define SEP 0x1e
@@ -137,15 +138,10 @@ static void put_file(const char *rel, const struct piece *pc)
 /* The fixed skeleton: one hstate, node0 with it, the memory directory. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-        const char *tmp = getenv("FUZZ_TMPDIR");
 
         (void)argc;
         (void)argv;
-        if (!tmp)
-                tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-        snprintf(root, sizeof(root), "%s/fuzz-sysfs.XXXXXX", tmp);
-        if (!mkdtemp(root))
-                die(root);
+        snprintf(root, sizeof(root), "%s", fuzz_root_new("fuzz-sysfs"));
         mkdir_p(HS);
         mkdir_p(NH);
         mkdir_p(MEM);

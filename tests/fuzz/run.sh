@@ -74,8 +74,12 @@ fuzzers=(
 # The daemon's parsers, once their harnesses and sources are there.
 [ -f "$here/fuzz-config.c" ] && [ -f "$src/daemon/conf.c" ] &&
         fuzzers+=("fuzz-config|$here/fuzz-config.c $src/daemon/conf.c ${lib[*]}|inih|4096")
-[ -f "$here/fuzz-rpc.c" ] && [ -f "$src/daemon/rpc.c" ] &&
-        fuzzers+=("fuzz-rpc|$here/fuzz-rpc.c $(cat "$here/rpc-sources" 2>/dev/null | sed "s|^|$src/|" | tr '\n' ' ') ${lib[*]}|json-c libuv inih libsystemd libmicrohttpd|2048")
+# The request fuzzer links the daemon as daemon/Makefile.am lists it, but for
+# main.c (its main) and server.c (the socket layer, replaced by the harness).
+daemon_sources=$(awk '/^hugevmd_SOURCES/ {on = 1} on {print; if (!/\\$/) exit}' "$src/daemon/Makefile.am" |
+        tr ' \t\\=' '\n\n\n\n' | grep '\.c$' | grep -v -x -e main.c -e server.c | sed "s|^|$src/daemon/|" | tr '\n' ' ')
+[ -f "$here/fuzz-rpc.c" ] && [ -n "$daemon_sources" ] &&
+        fuzzers+=("fuzz-rpc|$here/fuzz-rpc.c $daemon_sources $src/proto/proto.c ${lib[*]}|json-c libuv inih libsystemd libmicrohttpd|2048")
 
 n=0 failed=0
 tap=()

@@ -26,6 +26,9 @@
  *   - a notification (no id) gets no reply, except the parse/invalid-request
  *     errors that make the id unknowable (answered with id null);
  *   - a peer without a role (ROLE_NONE) is refused everything but version;
+ *   - a pool.set that succeeded with persist (not dry_run) is in the state
+ *     file, read back with state_load, exactly as the daemon now holds it;
+ *     the state file is never unreadable;
  *   - at teardown the loop closes cleanly (no handle left behind) and ASan
  *     sees no leak.
  */
@@ -45,6 +48,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
+#include "state.h"
 
 #define MAX_LINES 16
 
@@ -369,6 +373,55 @@ static void expect_of(const char *line, size_t len, struct expect *e)
                 e->method = json_object_get_string(v);
 }
 
+static bool param_is(json_object *req, const char *key, bool value)
+{
+        json_object *params, *v;
+
+        return json_object_object_get_ex(req, PROTO_F_PARAMS, &params) && params &&
+               json_object_object_get_ex(params, key, &v) && json_object_is_type(v, json_type_boolean) &&
+               json_object_get_boolean(v) == value;
+}
+
+static bool same_target(const struct target *a, const struct target *b)
+{
+        if (a->size_kb != b->size_kb || a->has_pages != b->has_pages || (a->has_pages && a->pages != b->pages) ||
+            a->node_mask != b->node_mask || a->has_overcommit != b->has_overcommit ||
+            (a->has_overcommit && a->overcommit != b->overcommit))
+                return false;
+        for (unsigned n = 0; n < HUGEVMD_MAX_NODES; n++)
+                if ((a->node_mask & (UINT64_C(1) << n)) && a->node_pages[n] != b->node_pages[n])
+                        return false;
+        return true;
+}
+
+/* The state file: readable (or absent); after a persisted pool.set it holds
+ * the daemon's runtime target for that size. */
+static void check_state(struct daemon *d, const struct expect *e, json_object *reply, const char *line)
+{
+        struct target targets[HUGEVMD_MAX_POOLS];
+        char err[512] = "";
+        size_t n = 0;
+        int r = state_load(state_dir, targets, HUGEVMD_MAX_POOLS, &n, err, sizeof(err));
+        json_object *result, *v;
+
+        CHECK(r == 0 || r == -ENOENT, "state file unreadable (%d: %s) after %.200s", r, err, line);
+        if (!reply || !e->method || strcmp(e->method, PROTO_M_POOL_SET) != 0 ||
+            !json_object_object_get_ex(reply, PROTO_F_RESULT, &result) ||
+            param_is(e->req, PROTO_F_PERSIST, false) || param_is(e->req, PROTO_F_DRY_RUN, true))
+                return;
+        CHECK(r == 0, "a persisted pool.set left no state file: %.200s", line);
+        CHECK(json_object_object_get_ex(result, PROTO_F_SIZE_BYTES, &v), "pool.set result without %s", PROTO_F_SIZE_BYTES);
+        uint64_t size_kb = json_object_get_uint64(v) / 1024;
+        const struct target *rt = daemon_runtime_target(d, size_kb, false);
+        CHECK(rt, "a persisted pool.set left no runtime target: %.200s", line);
+        size_t i;
+        for (i = 0; i < n && targets[i].size_kb != size_kb; i++)
+                ;
+        CHECK(i < n, "the state file has no target for %llukB after %.200s", (unsigned long long)size_kb, line);
+        CHECK(same_target(&targets[i], rt), "the state file's %llukB target differs from the daemon's after %.200s",
+              (unsigned long long)size_kb, line);
+}
+
 static void check_reply_id(json_object *reply, const struct expect *e, const char *line)
 {
         json_object *id = NULL;
@@ -413,6 +466,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 CHECK(the_client.holds == holds, "ROLE_NONE parked a request");
 
                 reply = rpc_handle_line(&d, &the_client, ROLE_ADMIN, line, len);
+                if (getenv("FUZZ_VERBOSE"))
+                        fprintf(stderr, "> %.*s\n< %s\n", (int)len, line,
+                                reply ? json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN) : "(none)");
                 if (!e.req) {
                         CHECK(reply, "no reply to a line that is not a JSON object: %.200s", line);
                         check_line(reply, "reply");
@@ -436,6 +492,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         } else
                                 CHECK(the_client.holds == holds + 1, "a request was neither answered nor parked: %.200s", line);
                 }
+                check_state(&d, &e, reply, line);
                 json_object_put(reply);
                 json_object_put(e.req);
                 /* The daemon works between requests: finished jobs, due timers. */

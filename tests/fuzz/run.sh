@@ -2,6 +2,8 @@
 # Build and run every libFuzzer harness of tests/fuzz for a bounded time.
 #
 #   tests/fuzz/run.sh BUILD_TMPDIR [SECONDS_EACH]      (default 60 s each)
+#   tests/fuzz/run.sh BUILD_TMPDIR 0    replay the seed corpora and the
+#                                       regression inputs only (no fuzzing)
 #
 # Each fuzzer is built with clang directly (-fsanitize=fuzzer,address,undefined)
 # from the harness and the library/daemon sources it drives, first replays the
@@ -119,9 +121,11 @@ for entry in "${fuzzers[@]}"; do
         [ -d "$here/corpus/$name" ] && cp -r "$here/corpus/$name/." "$dir/corpus/"
         dict=()
         [ -f "$here/$name.dict" ] && dict=(-dict="$here/$name.dict")
+        limit=(-max_total_time="$secs")
+        [ "$secs" = 0 ] && limit=(-runs=0)   # the corpus is run, nothing new tried
         start=$SECONDS
         FUZZ_TMPDIR=$scratch/$name "$dir/$name" "$dir/corpus" "${dict[@]}" \
-                -max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
+                "${limit[@]}" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
                 -print_final_stats=1 -artifact_prefix="$dir/" >"$log" 2>&1
         rc=$?
         took=$((SECONDS - start))
@@ -144,18 +148,20 @@ for entry in "${fuzzers[@]}"; do
         rate=$((took > 0 ? execs / took : execs))
         echo "$name: $execs execs in $took s ($rate/s), $crashes crashes"
 
-        # Minimize what this run learned; keep it for inspection, or as the new seeds.
-        FUZZ_TMPDIR=$scratch/$name "$dir/$name" -merge=1 -max_len="$max_len" "$dir/min" "$dir/corpus" >"$dir/merge.log" 2>&1
-        kept=$(find "$dir/min" -type f | wc -l)
-        echo "$name: minimized corpus $kept files in $dir/min"
-        if [ "${FUZZ_UPDATE_CORPUS:-0}" = 1 ] && [ "$crashes" = 0 ] && [ "$kept" -gt 0 ]; then
-                if [ "$kept" -le "$max_corpus" ]; then
-                        rm -rf "$here/corpus/$name"
-                        mkdir -p "$here/corpus/$name"
-                        cp "$dir"/min/* "$here/corpus/$name/"
-                        echo "$name: seed corpus replaced ($kept files)"
-                else
-                        echo "$name: minimized corpus has $kept files (> $max_corpus): seed corpus left alone"
+        if [ "$secs" != 0 ]; then
+                # Minimize what this run learned; keep it for inspection, or as the new seeds.
+                FUZZ_TMPDIR=$scratch/$name "$dir/$name" -merge=1 -max_len="$max_len" "$dir/min" "$dir/corpus" >"$dir/merge.log" 2>&1
+                kept=$(find "$dir/min" -type f | wc -l)
+                echo "$name: minimized corpus $kept files in $dir/min"
+                if [ "${FUZZ_UPDATE_CORPUS:-0}" = 1 ] && [ "$crashes" = 0 ] && [ "$kept" -gt 0 ]; then
+                        if [ "$kept" -le "$max_corpus" ]; then
+                                rm -rf "$here/corpus/$name"
+                                mkdir -p "$here/corpus/$name"
+                                cp "$dir"/min/* "$here/corpus/$name/"
+                                echo "$name: seed corpus replaced ($kept files)"
+                        else
+                                echo "$name: minimized corpus has $kept files (> $max_corpus): seed corpus left alone"
+                        fi
                 fi
         fi
         rm -rf "${scratch:?}/$name"

@@ -1,0 +1,22 @@
+# tests/stress: faults, crashes, load and abuse against the real hugevmd
+# (fake roots; one bounded run on the real kernel under the real-kernel lock).
+# valgrind.sh is not part of make check: run it as its own CI step
+TESTS += \
+	stress/load.sh
+
+check_PROGRAMS += stress/loadgen
+stress_loadgen_SOURCES = stress/loadgen.c
+stress_loadgen_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) -pthread
+stress_loadgen_LDADD = $(top_builddir)/proto/libhugevmproto.la $(top_builddir)/libvmemmap/libvmemmap.la $(JSONC_LIBS) -lpthread
+
+# The LD_PRELOAD fault injector: a libtool module, built for checks only.
+check_LTLIBRARIES = stress/faultinject.la
+stress_faultinject_la_SOURCES = stress/faultinject.c
+stress_faultinject_la_CFLAGS = $(AM_CFLAGS)
+# -rpath makes libtool build a real shared object instead of a convenience library.
+stress_faultinject_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)
+stress_faultinject_la_LIBADD = -ldl
+
+EXTRA_DIST += \
+	stress/common.sh \
+	stress/load.sh

@@ -10,9 +10,11 @@ systemd_test_sdnotify_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/daemon $(UV_CFLAGS) 
 systemd_test_sdnotify_LDADD = $(UV_LIBS) $(SYSTEMD_LIBS)
 
 TESTS += systemd/test-metrics systemd/test-sdnotify systemd/test-units.sh \
-	systemd/test-notify.sh systemd/test-socket-activation.sh systemd/test-prometheus.sh
+	systemd/test-notify.sh systemd/test-socket-activation.sh systemd/test-prometheus.sh \
+	systemd/test-syscalls.sh systemd/test-sandbox.sh
 EXTRA_DIST += systemd/test-units.sh systemd/test-notify.sh systemd/test-socket-activation.sh \
-	systemd/test-prometheus.sh systemd/daemon-env.sh systemd/notify-capture.py \
+	systemd/test-prometheus.sh systemd/test-syscalls.sh systemd/test-sandbox.sh \
+	systemd/daemon-env.sh systemd/notify-capture.py \
 	systemd/data/status-full.json systemd/data/status-full.expect \
 	systemd/data/status-untargeted.json systemd/data/status-untargeted.expect \
 	systemd/data/status-empty.json systemd/data/status-empty.expect \

@@ -1,0 +1,69 @@
+#!/bin/bash
+# hugevmd.service's SystemCallFilter= against what the real daemon does:
+# strace follows hugevmd (all threads) through start, HVO on, a pool resize,
+# every read and change method, a reload, metrics over HTTP and a stop, and
+# every system call it made must be in the unit's allow list and in none of
+# its deny lists, as this machine's systemd-analyze expands them.
+. "$top_srcdir/tests/systemd/daemon-env.sh"
+command -v strace >/dev/null || tap_skip_all "strace not installed"
+command -v systemd-analyze >/dev/null || tap_skip_all "systemd-analyze not installed (Debian package systemd)"
+[ -x "$HUGEVMCTL" ] || tap_skip_all "hugevmctl is not built yet ($HUGEVMCTL)"
+unit=$top_srcdir/systemd/hugevmd.service.in
+
+# expand SET...: the system calls in these filter sets, recursively.
+expand() {
+        local s
+        for s in "$@"; do
+                systemd-analyze syscall-filter --no-pager "$s" 2>/dev/null | awk 'NR > 1 && $1 !~ /^#/ && NF { print $1 }' |
+                        while read -r call; do
+                                case $call in @*) expand "$call" ;; *) echo "$call" ;; esac
+                        done
+        done
+}
+allow=$(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$unit")
+deny=$(sed -n 's/^SystemCallFilter=~//p' "$unit")
+[ -n "$allow" ] && [ -n "$deny" ]; tap_ok $? "the unit has an allow list ($allow) and a deny list ($deny)"
+expand $allow | sort -u >"$tmp/allowed"
+expand $deny | sort -u >"$tmp/denied"
+[ "$(wc -l <"$tmp/allowed")" -gt 100 ]; tap_ok $? "systemd-analyze expands the allow list ($(wc -l <"$tmp/allowed") calls)"
+
+make_fakeroot
+port=$(free_port)
+write_config "127.0.0.1:$port"
+sock=$tmp/hugevmd.sock
+strace -f -qq -o "$tmp/trace" "$HUGEVMD" --root "$root" --config "$conf" --socket "$sock" >"$log" 2>&1 &
+tracer=$!
+pids_to_kill=$tracer
+poll_until 20 test -S "$sock"; tap_ok $? "hugevmd started under strace"
+daemon=$(cat /proc/$tracer/task/*/children 2>/dev/null | awk '{ print $1; exit }')
+
+ctl() { "$HUGEVMCTL" --socket "$sock" "$@" >/dev/null 2>&1; }
+ctl wait --timeout 20; tap_ok $? "pools converged"
+ctl status && ctl version && ctl metrics && ctl vmemmap status && ctl set 2M 32 --wait --timeout 20 &&
+        ctl vmemmap off && ctl vmemmap on && ctl reload
+tap_ok $? "read and change requests answered"
+python3 - "$port" <<'PY'
+import sys, urllib.request
+urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read()
+PY
+tap_ok $? "metrics scraped"
+kill -HUP "$daemon"
+sleep 1.2   # a refresh after the reload
+kill -TERM "$daemon"
+for _ in $(seq 100); do kill -0 "$tracer" 2>/dev/null || break; sleep 0.1; done
+wait "$tracer"
+tap_is "$?" 0 "hugevmd stopped cleanly"
+
+# Calls made once the real binary runs: after the last successful execve of a
+# hugevmd (before it: strace's exec, and libtool's wrapper script in a build tree).
+start=$(awk '/execve\(.*hugevmd.*= 0$/ { n = NR } END { print n + 0 }' "$tmp/trace")
+awk -v start="$start" 'NR > start { sub(/^[0-9]+ +/, ""); if (match($0, /^[a-z_0-9]+\(/)) print substr($0, 1, RLENGTH - 1) }' \
+        "$tmp/trace" | sort -u >"$tmp/used"
+[ "$(wc -l <"$tmp/used")" -gt 20 ]; tap_ok $? "trace holds the daemon's calls ($(wc -l <"$tmp/used") distinct)"
+outside=$(comm -23 "$tmp/used" "$tmp/allowed" | tr '\n' ' ')
+tap_is "$outside" "" "every call is in $allow"
+denied=$(comm -12 "$tmp/used" "$tmp/denied" | tr '\n' ' ')
+tap_is "$denied" "" "no call is in $deny"
+echo "# calls: $(tr '\n' ' ' <"$tmp/used")"
+[ "$tap_failed" -eq 0 ] || show_log
+tap_done

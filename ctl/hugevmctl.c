@@ -318,9 +318,10 @@ static int report_error(struct ctx *c, const char *method, json_object *err)
                         if (json_object_is_type(e, json_type_string))
                                 fprintf(stderr, "hugevmctl:   %s\n", json_object_get_string(e));
                         else if (get(e, PROTO_F_STATE)) /* a POOL */
-                                fprintf(stderr, "hugevmctl:   %s: %" PRId64 " of %s pages, %s%s%s\n",
+                                fprintf(stderr, "hugevmctl:   %s: %" PRId64 "%s%s pages, %s%s%s\n",
                                         get_str(e, PROTO_F_SIZE, "?"), get_int(e, PROTO_F_PAGES, 0),
-                                        has_int(e, PROTO_F_TARGET) ? json_object_get_string(get(e, PROTO_F_TARGET)) : "-",
+                                        has_int(e, PROTO_F_TARGET) ? " of " : "",
+                                        has_int(e, PROTO_F_TARGET) ? json_object_get_string(get(e, PROTO_F_TARGET)) : "",
                                         get_str(e, PROTO_F_STATE, "?"),
                                         *get_str(e, PROTO_F_REASON, "") ? ": " : "", get_str(e, PROTO_F_REASON, ""));
                         else
@@ -466,9 +467,9 @@ static void print_measured(json_object *m)
                 return;
         }
         char a[32], b[32];
-        printf("Measured saving: %s (kernel memmap counters: %" PRId64 " of %" PRId64 " pages), model %s: %s\n",
+        printf("Measured saving: %s (kernel memmap counters: %" PRId64 " of %" PRId64 " vmemmap pages freed); model %s: %s\n",
                human_bytes((uint64_t)get_int(m, PROTO_F_SAVED_BYTES, 0), a, sizeof(a)),
-               get_int(m, PROTO_F_CURRENT_PAGES, 0), get_int(m, PROTO_F_BASELINE_PAGES, 0),
+               get_int(m, PROTO_F_SAVED_PAGES, 0), get_int(m, PROTO_F_BASELINE_PAGES, 0),
                human_bytes((uint64_t)get_int(m, PROTO_F_MODEL_SAVED, 0), b, sizeof(b)),
                get_bool(m, PROTO_F_AGREES, false) ? "agree" : "DISAGREE");
 }

@@ -12,7 +12,7 @@ getent group nogroup >/dev/null || tap_skip_all "no group 'nogroup' for the Sock
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 as_nobody test -x "$HUGEVMCTL" || tap_skip_all "nobody cannot run $HUGEVMCTL (build tree not readable)"
 nctl() { as_nobody "$HUGEVMCTL" --socket "$sock" "$@"; }
-nhv() { as_nobody env top_srcdir="$top_srcdir" python3 "$top_srcdir/tests/integration/hv.py" "$@"; }
+nhv() { as_nobody env top_srcdir="$top_srcdir" "$PYTHON" "$top_srcdir/tests/integration/hv.py" "$@"; }
 
 make_fakeroot
 write_config <<EOF
@@ -29,7 +29,7 @@ tap_is $? 1 "status as nobody exits 1"
 grep -q "permission-denied" "$tmp/err"
 tap_ok $? "status as nobody: permission denied is named"
 sed 's/^/# /' "$tmp/err"
-perm=$(hv const ERR_PERMISSION)
+perm=$P_ERR_PERMISSION
 tap_is "$(nhv call "$sock" M_STATUS | hv get F_ERROR.F_CODE)" "$perm" "status as nobody -> ERR_PERMISSION"
 tap_is "$(nhv call "$sock" M_POOL_SET '{@F_SIZE:"2M",@F_PAGES:100}' | hv get F_ERROR.F_CODE)" "$perm" \
         "pool.set as nobody -> ERR_PERMISSION"

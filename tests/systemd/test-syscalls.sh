@@ -67,6 +67,17 @@ outside=$(comm -23 "$tmp/used" "$tmp/allowed" | tr '\n' ' ')
 tap_is "$outside" "" "every call is in $allow"
 denied=$(comm -12 "$tmp/used" "$tmp/denied" | tr '\n' ' ')
 tap_is "$denied" "" "no call is in $deny"
+# MemoryDenyWriteExecute=: no writable+executable mapping, no mprotect to executable.
+wx=$(awk -v start="$start" 'NR > start && (/^[0-9]+ +mprotect\(.*PROT_EXEC/ ||
+        /^[0-9]+ +mmap\(.*(PROT_WRITE\|PROT_EXEC|PROT_EXEC\|PROT_WRITE)/)' "$tmp/trace" | head -3)
+tap_is "$wx" "" "no W+X memory (MemoryDenyWriteExecute=)"
+# RestrictAddressFamilies=: only the families the unit allows.
+allowed_af=$(sed -n 's/^RestrictAddressFamilies=//p' "$unit")
+families=$(awk -v start="$start" 'NR > start && match($0, /socket\(AF_[A-Z0-9]+/) {
+        print substr($0, RSTART + 7, RLENGTH - 7) }' "$tmp/trace" | sort -u | tr '\n' ' ')
+bad_af=
+for af in $families; do [[ " $allowed_af " == *" $af "* ]] || bad_af="$bad_af $af"; done
+tap_is "$bad_af" "" "address families used ($families) are in RestrictAddressFamilies=$allowed_af"
 echo "# calls: $(tr '\n' ' ' <"$tmp/used")"
 [ "$tap_failed" -eq 0 ] || show_log
 tap_done

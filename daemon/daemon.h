@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "chunk.h"
 #include "conf.h"
 #include "ledger.h"
 #include "vmemmap.h"
@@ -96,7 +97,7 @@ struct daemon {
         bool job_running;
         size_t job_pool;
         int job_node;
-        double ns_per_page[2];   /* measured cost per page of the last shrink [0] / growth [1] chunk (0: unknown) */
+        struct chunk_model chunk[2];  /* write cost model for shrinking [0] and growing [1] */
         char last_status[256];   /* last sd_notify STATUS= text */
         uint64_t last_textfile;  /* uv_now() of the last metrics textfile write */
         uv_timer_t refresh_timer, retry_timer;

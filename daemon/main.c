@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -183,6 +184,20 @@ static void load_state(struct daemon *d)
         }
 }
 
+/* Close file descriptors inherited by accident (a shell's lock fd, a test
+ * harness's pipes): a long-running daemon holding them can block others for
+ * good. Keeps stdio and the sockets systemd passes (LISTEN_FDS for our pid). */
+static void close_stray_fds(void)
+{
+        unsigned first = 3;
+        const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+        uint64_t p, n;
+        if (pid && fds && vmm_count_parse(pid, &p) == 0 && p == (uint64_t)getpid() &&
+            vmm_count_parse(fds, &n) == 0 && n < 64)
+                first += (unsigned)n;
+        (void)close_range(first, ~0U, 0);
+}
+
 int main(int argc, char **argv)
 {
         enum { OPT_STATE_DIR = 256, OPT_CHECK };
@@ -223,6 +238,7 @@ int main(int argc, char **argv)
                 usage(stderr);
                 return 2;
         }
+        close_stray_fds();
         log_setup();
         signal(SIGPIPE, SIG_IGN);
         d->root = (char *)root;

@@ -392,7 +392,7 @@ static void after_work_cb(uv_work_t *req, int status)
                 p->resync = true;
                 uint64_t delta = reached > before ? reached - before : before - reached;
                 if (rc == 0 && delta > 0)
-                        d->ns_per_page[reached > before] = j->seconds * 1e9 / (double)delta;
+                        chunk_observe(&d->chunk[reached > before], delta, j->seconds * 1e9);
                 progress_notify(d, p, j->node, w->from, reached, j->target);
         }
 
@@ -448,7 +448,7 @@ static bool start_job(struct daemon *d, size_t pool, int node, uint64_t current,
         struct job *j = calloc(1, sizeof *j);
         if (!j)
                 return false;
-        uint64_t chunk = chunk_pages(d->ns_per_page[target > current]);
+        uint64_t chunk = chunk_next(&d->chunk[target > current]);
         j->d = d;
         j->pool = pool;
         j->node = node;

@@ -59,10 +59,13 @@ static double now(void)
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Kept across rounds, as the daemon keeps it across resizes. */
+static struct chunk_model model;
+
 struct chunked {
         uv_work_t req;
-        uint64_t target, current, pages;
-        double ns_per_page, seconds;
+        uint64_t target, current, pages, before;
+        double seconds;
         unsigned writes;
         int rc;
 };
@@ -82,7 +85,8 @@ static void after_cb(uv_work_t *req, int status);
 
 static void next_chunk(uv_loop_t *loop, struct chunked *c)
 {
-        uint64_t chunk = chunk_pages(c->ns_per_page);
+        uint64_t chunk = chunk_next(&model);
+        c->before = c->current;
         c->pages = c->target - c->current > chunk ? c->current + chunk : c->target;
         c->writes++;
         c->req.data = c;
@@ -94,16 +98,24 @@ static void after_cb(uv_work_t *req, int status)
         struct chunked *c = req->data;
         if (c->rc < 0)
                 return;
-        /* the daemon's rule: cost per page of the last chunk */
-        static uint64_t last = 0;
-        uint64_t moved = c->current - last;
-        last = c->current;
-        if (moved)
-                c->ns_per_page = c->seconds * 1e9 / (double)moved;
+        chunk_observe(&model, c->current - c->before, c->seconds * 1e9);
         if (c->current < c->target)
                 next_chunk(req->loop, c);
-        else
-                last = 0;
+}
+
+static double chunked_growth(uv_loop_t *loop, uint64_t pages, unsigned *writes)
+{
+        struct chunked c = { .target = pages };
+        double t0 = now();
+        next_chunk(loop, &c);
+        uv_run(loop, UV_RUN_DEFAULT);
+        double t = now() - t0;
+        *writes = c.writes;
+        if (c.rc < 0 || c.current != pages) {
+                fprintf(stderr, "bench-chunk: chunked growth stopped at %" PRIu64 ": %s\n", c.current, strerror(-c.rc));
+                exit(1);
+        }
+        return t;
 }
 
 static int empty_pool(void)
@@ -157,9 +169,18 @@ int main(int argc, char **argv)
                 return 1;
 
         uv_loop_t *loop = uv_default_loop();
+        struct vmm_resize r;
+        /* Cold: the first resize after the daemon starts, nothing measured yet. */
+        double t0 = now();
+        if (vmm_pool_set(ctx, SIZE_KB, -1, pages, &r) < 0 || empty_pool() < 0)
+                return 1;
+        double cold_one = now() - t0;
+        unsigned cold_writes;
+        double cold = chunked_growth(loop, pages, &cold_writes);
+        if (empty_pool() < 0)
+                return 1;
         for (unsigned i = 0; i < rounds; i++) {
-                struct vmm_resize r;
-                double t0 = now();
+                t0 = now();
                 int k = vmm_pool_set(ctx, SIZE_KB, -1, pages, &r);
                 one[i] = now() - t0;
                 if (k < 0) {
@@ -168,28 +189,21 @@ int main(int argc, char **argv)
                 }
                 if (empty_pool() < 0)
                         return 1;
-
-                struct chunked c = { .target = pages };
-                t0 = now();
-                next_chunk(loop, &c);
-                uv_run(loop, UV_RUN_DEFAULT);
-                chunked[i] = now() - t0;
-                writes = c.writes;
-                if (c.rc < 0 || c.current != pages) {
-                        fprintf(stderr, "bench-chunk: chunked growth stopped at %" PRIu64 ": %s\n", c.current, strerror(-c.rc));
-                        return 1;
-                }
+                chunked[i] = chunked_growth(loop, pages, &writes);
                 if (empty_pool() < 0)
                         return 1;
         }
         qsort(one, rounds, sizeof *one, cmp);
         qsort(chunked, rounds, sizeof *chunked, cmp);
         double m1 = one[rounds / 2], mc = chunked[rounds / 2];
-        printf("pages %" PRIu64 ", HVO on, %u rounds (medians)\n", pages, rounds);
-        printf("one write:     %.1f ms\n", m1 * 1e3);
-        printf("chunked:       %.1f ms in %u writes (first %u pages, then ~%.0f ms per write)\n", mc * 1e3, writes,
-               (unsigned)CHUNK_FIRST_PAGES, CHUNK_TARGET_NS / 1e6);
-        printf("overhead:      %+.2f %%\n", (mc - m1) / m1 * 100);
+        printf("growing 0 -> %" PRIu64 " pages of 2048kB with HVO on\n", pages);
+        printf("cold (nothing measured yet): one write %.1f ms, chunked %.1f ms in %u writes: %+.1f %%\n",
+               cold_one * 1e3, cold * 1e3, cold_writes, (cold - cold_one) / cold_one * 100);
+        printf("model: fixed %.2f ms per write, %.1f us per page\n", model.a_ns / 1e6, model.b_ns / 1e3);
+        printf("steady, %u rounds (medians): one write %.1f ms, chunked %.1f ms in %u writes\n", rounds, m1 * 1e3,
+               mc * 1e3, writes);
+        printf("overhead: %+.2f %% (medians), %+.2f %% (fastest of each: one %.1f ms, chunked %.1f ms)\n",
+               (mc - m1) / m1 * 100, (chunked[0] - one[0]) / one[0] * 100, one[0] * 1e3, chunked[0] * 1e3);
         restore();
         uv_loop_close(loop);
         vmm_ctx_free(ctx);

@@ -3,7 +3,7 @@
 # real pools (see its header).
 DAEMON_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/daemon $(JSONC_CFLAGS) $(INIH_CFLAGS)
 
-daemon_tests = daemon/test-ledger daemon/test-conf daemon/test-state daemon/test-rpc-params
+daemon_tests = daemon/test-ledger daemon/test-chunk daemon/test-conf daemon/test-state daemon/test-rpc-params
 TESTS += $(daemon_tests)
 check_PROGRAMS += $(daemon_tests) daemon/bench-chunk
 
@@ -24,4 +24,8 @@ daemon_test_rpc_params_LDADD = $(top_builddir)/proto/libhugevmproto.la $(JSONC_L
 
 daemon_bench_chunk_SOURCES = daemon/bench-chunk.c ../daemon/chunk.c ../daemon/chunk.h
 daemon_bench_chunk_CFLAGS = $(DAEMON_CFLAGS) $(UV_CFLAGS)
-daemon_bench_chunk_LDADD = $(top_builddir)/libvmemmap/libvmemmap.la $(UV_LIBS)
+daemon_bench_chunk_LDADD = $(top_builddir)/libvmemmap/libvmemmap.la $(UV_LIBS) -lm
+
+daemon_test_chunk_SOURCES = daemon/test-chunk.c ../daemon/chunk.c ../daemon/chunk.h
+daemon_test_chunk_CFLAGS = $(DAEMON_CFLAGS)
+daemon_test_chunk_LDADD = -lm

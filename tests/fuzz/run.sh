@@ -154,14 +154,11 @@ for entry in "${fuzzers[@]}"; do
                 kept=$(find "$dir/min" -type f | wc -l)
                 echo "$name: minimized corpus $kept files in $dir/min"
                 if [ "${FUZZ_UPDATE_CORPUS:-0}" = 1 ] && [ "$crashes" = 0 ] && [ "$kept" -gt 0 ]; then
-                        if [ "$kept" -le "$max_corpus" ]; then
-                                rm -rf "$here/corpus/$name"
-                                mkdir -p "$here/corpus/$name"
-                                cp "$dir"/min/* "$here/corpus/$name/"
-                                echo "$name: seed corpus replaced ($kept files)"
-                        else
-                                echo "$name: minimized corpus has $kept files (> $max_corpus): seed corpus left alone"
-                        fi
+                        # Kept small for the repository: the largest files when over the cap.
+                        rm -rf "$here/corpus/$name"
+                        mkdir -p "$here/corpus/$name"
+                        ls -S "$dir/min" | head -n "$max_corpus" | while read -r f; do cp "$dir/min/$f" "$here/corpus/$name/"; done
+                        echo "$name: seed corpus replaced ($(ls "$here/corpus/$name" | wc -l) of $kept files)"
                 fi
         fi
         rm -rf "${scratch:?}/$name"

@@ -27,6 +27,9 @@ has() { [ -n "$(line_of "$@")" ]; }
 poll_until 10 has '^READY=1$'; tap_ok $? "READY=1 once the socket listens"
 ready=$(line_of '^READY=1$')
 poll_until 10 has '^STATUS=.*converged' "$ready"; tap_ok $? "STATUS= says the pools converged"
+# Readiness means "socket and config", not "pools": convergence is reported after it.
+[ "$(line_of '^STATUS=all pools converged')" -gt "${ready:-999999}" ]
+tap_ok $? "READY=1 does not wait for the pools"
 grep '^STATUS=' "$msgs" | head -3 | sed 's/^/#   /'
 # Over one second, 200 ms pings make about 5.
 pings() { grep -c '^WATCHDOG=1$' "$msgs"; }

@@ -14,7 +14,7 @@ start=$SECONDS
 packages=(build-essential autoconf automake libtool pkg-config
           libuv1-dev libjson-c-dev libsystemd-dev libhugetlbfs-dev libhugetlbfs-bin
           libinih-dev libmicrohttpd-dev
-          systemd python3 socat util-linux prometheus)
+          systemd python3 socat util-linux prometheus strace)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")

@@ -76,6 +76,8 @@ fuzzers=(
 # The daemon's parsers, once their harnesses and sources are there.
 [ -f "$here/fuzz-config.c" ] && [ -f "$src/daemon/conf.c" ] &&
         fuzzers+=("fuzz-config|$here/fuzz-config.c $src/daemon/conf.c ${lib[*]}|inih|4096")
+[ -f "$here/fuzz-state.c" ] && [ -f "$src/daemon/state.c" ] &&
+        fuzzers+=("fuzz-state|$here/fuzz-state.c $src/daemon/state.c ${lib[*]}|json-c|4096")
 # The request fuzzer links the daemon as daemon/Makefile.am lists it, but for
 # main.c (its main) and server.c (the socket layer, replaced by the harness).
 daemon_sources=$(awk '/^hugevmd_SOURCES/ {on = 1} on {print; if (!/\\$/) exit}' "$src/daemon/Makefile.am" |

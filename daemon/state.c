@@ -145,10 +145,11 @@ static bool get_u64(json_object *o, uint64_t *ret)
 {
         if (!json_object_is_type(o, json_type_int))
                 return false;
-        int64_t v = json_object_get_int64(o);
-        if (v < 0)
+        /* json-c keeps integers above INT64_MAX unsigned; json_object_get_int64
+         * would clamp them to INT64_MAX, so read those as unsigned. */
+        if (json_object_get_int64(o) < 0)
                 return false;
-        *ret = (uint64_t)v;
+        *ret = json_object_get_uint64(o);
         return true;
 }
 

@@ -114,7 +114,8 @@ write_config() {
 # for its socket. Returns non-zero if it died or never listened.
 start_daemon() {
         rm -f "$sock"
-        "$HUGEVMD" --root "$root" --config "$conf" --socket "$sock" --foreground "$@" >>"$log" 2>&1 &
+        # HUGEVM_WRAPPER: e.g. valgrind through libtool (tests/stress/valgrind.sh).
+        ${HUGEVM_WRAPPER:-} "$HUGEVMD" --root "$root" --config "$conf" --socket "$sock" --foreground "$@" >>"$log" 2>&1 &
         daemon_pid=$!
         local i=0
         while [ $i -lt 200 ]; do
@@ -130,7 +131,7 @@ start_daemon() {
         return 1
 }
 
-ctl() { "$HUGEVMCTL" --socket "$sock" "$@"; }
+ctl() { ${HUGEVM_WRAPPER:-} "$HUGEVMCTL" --socket "$sock" "$@"; }
 
 # poll_until SECONDS COMMAND...: run COMMAND every 50 ms until it succeeds.
 poll_until() {

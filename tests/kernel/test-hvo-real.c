@@ -155,6 +155,33 @@ static void shrink_past_a_page_in_use(uint64_t base)
            "released, the surplus page went back to the kernel");
 }
 
+/* The per-node file drives the same pool: the global count follows. */
+static void node_resize(void)
+{
+        struct vmm_node_pool np, np2;
+        struct vmm_pool before, after;
+        struct vmm_resize rs;
+        unsigned *nodes = NULL;
+        size_t n = 0;
+
+        ok(vmm_nodes_list(ctx, &nodes, &n) == 0 && n >= 1, "real nodes listed (%zu)", n);
+        if (n == 0) {
+                free(nodes);
+                return;
+        }
+        unsigned node = nodes[0];
+        free(nodes);
+        ok(vmm_node_pool_read(ctx, SIZE_KB, node, &np) == 0 && vmm_pool_read(ctx, SIZE_KB, &before) == 0,
+           "node%u pool read (%" PRIu64 " pages)", node, np.total);
+        is_int(vmm_pool_set(ctx, SIZE_KB, (int)node, np.total + 10, &rs), 0, "node%u grown by 10 through its own file", node);
+        ok(rs.before == np.total && rs.reached == np.total + 10, "node%u: before %" PRIu64 ", reached %" PRIu64, node,
+           rs.before, rs.reached);
+        ok(vmm_node_pool_read(ctx, SIZE_KB, node, &np2) == 0 && np2.total == np.total + 10 &&
+           vmm_pool_read(ctx, SIZE_KB, &after) == 0 && after.total == before.total + 10,
+           "node%u and global counts both went up by 10", node);
+        is_int(vmm_pool_set(ctx, SIZE_KB, (int)node, np.total, &rs), 0, "node%u shrunk back to %" PRIu64, node, np.total);
+}
+
 static void on_alarm(int sig)
 {
         (void)sig;
@@ -247,6 +274,7 @@ int main(void)
         grow_and_shrink(p.total, n, true, hh.saved_pages);
         grow_and_shrink(p.total, n, false, hh.saved_pages);
         toggle_affects_only_new_pages(p.total, n, hh.saved_pages);
+        node_resize();
         shrink_past_a_page_in_use(p.total);
         is_int(vmm_hvo_set(ctx, true), 0, "HVO on for the signal test (slower growth, more chances)");
         growth_stopped_by_signals(p.total);

@@ -140,6 +140,21 @@ grep -q $'\r' "$tmp/err"
 tap_ok $((! $?)) "no progress bar when stderr is not a terminal"
 sed 's/^/# stderr: /' "$tmp/err"
 
+# On a terminal: a progress bar redrawn in place (\r), ending with a newline.
+if command -v script >/dev/null; then
+        script -qec "'$HUGEVMCTL' --socket '$sock' set 2M 33 --wait --timeout 10" /dev/null >"$tmp/tty" 2>&1
+        tap_is $? 0 "set --wait on a terminal exits 0"
+        grep -q $'\r.*2048kB \[#*-*\] 100% 33/33 pages' "$tmp/tty"
+        tap_ok $? "set --wait on a terminal draws a progress bar"
+        cat -v "$tmp/tty" | sed 's/^/# tty: /'
+else
+        tap_ok 0 "# SKIP script(1) not available for a terminal"
+        tap_ok 0 "# SKIP script(1) not available for a terminal"
+fi
+ctl --json wait --timeout 10 >"$tmp/out"
+tap_is $? 0 "wait --json exits 0"
+tap_is "$(hv get F_CONVERGED <"$tmp/out")" true "wait --json prints the converged STATUS"
+
 ctl set 1G 2 --node 1 --wait --timeout 10 >"$tmp/out" 2>"$tmp/err"
 tap_is $? 0 "set 1G 2 --node 1 --wait exits 0"
 tap_is "$(cat "$root/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages")" 2 \

@@ -82,8 +82,12 @@ fuzzers=(
 # main.c (its main) and server.c (the socket layer, replaced by the harness).
 daemon_sources=$(awk '/^hugevmd_SOURCES/ {on = 1} on {print; if (!/\\$/) exit}' "$src/daemon/Makefile.am" |
         tr ' \t\\=' '\n\n\n\n' | grep '\.c$' | grep -v -x -e main.c -e server.c | sed "s|^|$src/daemon/|" | tr '\n' ' ')
+daemon_pkgs="json-c libuv inih libsystemd libmicrohttpd"
 [ -f "$here/fuzz-rpc.c" ] && [ -n "$daemon_sources" ] &&
-        fuzzers+=("fuzz-rpc|$here/fuzz-rpc.c $daemon_sources $src/proto/proto.c ${lib[*]}|json-c libuv inih libsystemd libmicrohttpd|2048")
+        fuzzers+=("fuzz-rpc|$here/fuzz-rpc.c $daemon_sources $src/proto/proto.c ${lib[*]}|$daemon_pkgs|2048")
+# The same behind the real socket layer.
+[ -f "$here/fuzz-server.c" ] && [ -n "$daemon_sources" ] &&
+        fuzzers+=("fuzz-server|$here/fuzz-server.c $daemon_sources $src/daemon/server.c $src/proto/proto.c ${lib[*]}|$daemon_pkgs|4096")
 
 n=0 failed=0
 tap=()

@@ -29,6 +29,9 @@ static const struct {
         { "512b", 0, 512 },            { "0", 0, 0 },                { "007M", 0, 7 * MiB },
         { "15E", 0, 15 * EiB },        { "18446744073709551615", 0, UINT64_MAX },
         { "17179869183G", 0, UINT64_C(17179869183) * GiB },
+        /* Leading zeros add nothing, however many (found by tests/fuzz/fuzz-size). */
+        { "00000000000000000000000000000002M", 0, 2 * MiB },
+        { "0000000000000000000000000000000000000000", 0, 0 },
         /* Rejected: what the brief and the issue list, and their neighbours. */
         { "2.5M", -EINVAL, 0 },        { "-2M", -EINVAL, 0 },        { "+2M", -EINVAL, 0 },
         { " 2M", -EINVAL, 0 },         { "2M ", -EINVAL, 0 },        { "2 M", -EINVAL, 0 },
@@ -50,7 +53,7 @@ static const struct {
         uint64_t value;
 } count_cases[] = {
         { "0", 0, 0 },                 { "1", 0, 1 },                { "512", 0, 512 },
-        { "0010", 0, 10 },             { "18446744073709551615", 0, UINT64_MAX },
+        { "0010", 0, 10 },             { "00000000000000000000000000000000007", 0, 7 },             { "18446744073709551615", 0, UINT64_MAX },
         { "", -EINVAL, 0 },            { "-1", -EINVAL, 0 },         { "+1", -EINVAL, 0 },
         { "0x10", -EINVAL, 0 },        { "10 ", -EINVAL, 0 },        { " 10", -EINVAL, 0 },
         { "10\n", -EINVAL, 0 },        { "1e3", -EINVAL, 0 },        { "12abc", -EINVAL, 0 },

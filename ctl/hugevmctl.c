@@ -339,9 +339,10 @@ static int report_error(struct ctx *c, const char *method, json_object *err)
         }
 }
 
-/* One request. On EXIT_OK, *ret_result is a new reference to the result. */
-static int call(struct ctx *c, const char *method, json_object *params, int timeout_ms,
-                ctl_notify_fn notify, json_object **ret_result)
+/* One request. On EXIT_OK, *ret_reply is the whole reply (result or error);
+ * transport failures are reported here. */
+static int call_reply(struct ctx *c, const char *method, json_object *params, int timeout_ms,
+                      ctl_notify_fn notify, json_object **ret_reply)
 {
         int ex = connect_daemon(c);
         if (ex != EXIT_OK) {
@@ -372,6 +373,19 @@ static int call(struct ctx *c, const char *method, json_object *params, int time
                         return EXIT_UNREACHABLE;
                 }
         }
+        *ret_reply = reply;
+        return EXIT_OK;
+}
+
+/* One request. On EXIT_OK, *ret_result is a new reference to the result;
+ * an error reply is reported and mapped to its exit code. */
+static int call(struct ctx *c, const char *method, json_object *params, int timeout_ms,
+                ctl_notify_fn notify, json_object **ret_result)
+{
+        json_object *reply;
+        int ex = call_reply(c, method, params, timeout_ms, notify, &reply);
+        if (ex != EXIT_OK)
+                return ex;
         json_object *err = get(reply, PROTO_F_ERROR), *result = get(reply, PROTO_F_RESULT);
         if (err) {
                 ex = report_error(c, method, err);
@@ -577,7 +591,7 @@ static void on_progress(json_object *msg, void *userdata)
 
 static int cmd_status(struct ctx *c)
 {
-        json_object *st;
+        json_object *st = NULL;
         int ex = call(c, PROTO_M_STATUS, NULL, REPLY_TIMEOUT_MS, NULL, &st);
         if (ex != EXIT_OK)
                 return ex;
@@ -616,6 +630,47 @@ static json_object *find_pool(json_object *status, const char *label)
                         return p;
         }
         return NULL;
+}
+
+/* wait reports on every pool; set --wait cares about one. When the wait fails
+ * only because of other pools, this one is fine: *ret_status then holds just it. */
+static int wait_for_pool(struct ctx *c, const char *label, int timeout_ms, json_object **ret_status)
+{
+        json_object *params = json_object_new_object(), *reply;
+        if (timeout_ms >= 0)
+                json_object_object_add(params, PROTO_F_TIMEOUT_MS, json_object_new_int64(timeout_ms));
+        int ex = call_reply(c, PROTO_M_WAIT, params, timeout_ms < 0 ? -1 : timeout_ms + WAIT_GRACE_MS, on_progress, &reply);
+        finish_bar(c);
+        if (ex != EXIT_OK)
+                return ex;
+        json_object *err = get(reply, PROTO_F_ERROR);
+        if (!err) {
+                *ret_status = json_object_get(get(reply, PROTO_F_RESULT));
+                json_object_put(reply);
+                return *ret_status ? EXIT_OK : EXIT_ERROR;
+        }
+        int code = (int)get_int(err, PROTO_F_CODE, 0);
+        json_object *others = get(get(err, PROTO_F_DATA), PROTO_F_POOLS);
+        bool mine_listed = false;
+        for (size_t i = 0; others && json_object_is_type(others, json_type_array) && i < json_object_array_length(others); i++)
+                if (strcmp(get_str(json_object_array_get_idx(others, i), PROTO_F_SIZE, ""), label) == 0)
+                        mine_listed = true;
+        if ((code == PROTO_ERR_SHORTFALL || code == PROTO_ERR_TIMEOUT) && others && !mine_listed) {
+                json_object_put(reply);
+                json_object *gp = json_object_new_object(), *pool;
+                json_object_object_add(gp, PROTO_F_SIZE, json_object_new_string(label));
+                ex = call(c, PROTO_M_POOL_GET, gp, REPLY_TIMEOUT_MS, NULL, &pool);
+                if (ex != EXIT_OK)
+                        return ex;
+                json_object *st = json_object_new_object(), *pools = json_object_new_array();
+                json_object_array_add(pools, pool);
+                json_object_object_add(st, PROTO_F_POOLS, pools);
+                *ret_status = st;
+                return EXIT_OK;
+        }
+        ex = report_error(c, PROTO_M_WAIT, err);
+        json_object_put(reply);
+        return ex;
 }
 
 static int cmd_set(struct ctx *c)
@@ -718,8 +773,8 @@ static int cmd_set(struct ctx *c)
         char label[32];
         snprintf(label, sizeof(label), "%s", get_str(pool, PROTO_F_SIZE, ""));
         json_object_put(pool);
-        json_object *st;
-        ex = wait_converged(c, timeout_ms, &st);
+        json_object *st = NULL;
+        ex = wait_for_pool(c, label, timeout_ms, &st);
         if (ex != EXIT_OK)
                 return ex;
         json_object *mine = find_pool(st, label);
@@ -775,7 +830,7 @@ static int cmd_wait(struct ctx *c)
         if (ex != EXIT_OK)
                 return ex;
         json_object_put(sub);
-        json_object *st;
+        json_object *st = NULL;
         ex = wait_converged(c, timeout_ms, &st);
         if (ex != EXIT_OK)
                 return ex;

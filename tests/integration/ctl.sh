@@ -210,6 +210,23 @@ chattr -i "$(pool_file 2048kB nr_hugepages)"
 ctl set 2M 36 --wait --timeout 10 >/dev/null 2>&1
 tap_is $? 0 "after the file is writable again the pool converges"
 
+# set --wait is about its own pool: another degraded pool does not fail it,
+# but a plain wait (every pool) does.
+chattr +i "$(pool_file 1048576kB nr_hugepages)"
+ctl set 1G 1 --runtime >/dev/null 2>&1
+ctl set 2M 37 --wait --timeout 10 >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "set 2M --wait exits 0 while the 1G pool is degraded"
+grep -q "^2048kB: 37 of target 37 pages, converged" "$tmp/out"
+tap_ok $? "set 2M --wait reports the 2048kB pool converged"
+ctl wait --timeout 5 >"$tmp/out" 2>"$tmp/err"
+rc=$?; sed "s/^/# stderr: /" "$tmp/err"; (exit $rc)
+tap_is $? 4 "wait (every pool) exits 4 while the 1G pool is degraded"
+grep -q "1048576kB: 0 .*degraded: .*Operation not permitted" "$tmp/err"
+tap_ok $? "wait names the degraded 1G pool and why"
+chattr -i "$(pool_file 1048576kB nr_hugepages)"
+ctl set 1G 0 --runtime --wait --timeout 10 >/dev/null 2>&1
+tap_is $? 0 "1G pool back to 0"
+
 # watch: notifications, one per line; --json raw lines.
 ctl watch >"$tmp/watch.out" 2>&1 &
 watch_pid=$!

@@ -40,3 +40,15 @@ real_restore() {
         real_saved=
         flock -u 8
 }
+
+# poll_for SECONDS COMMAND...: like poll_until, but bounded by wall time (the
+# command itself may take a while, e.g. a python protocol call).
+poll_for() {
+        local end=$((SECONDS + $1))
+        shift
+        while [ $SECONDS -lt $end ]; do
+                "$@" && return 0
+                sleep 0.1
+        done
+        "$@"
+}

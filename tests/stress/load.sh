@@ -20,7 +20,7 @@ make_fakeroot
 write_config <<EOF2
 HVO=no
 [Pool 2M]
-Pages=4
+Pages=10
 EOF2
 start_daemon
 tap_ok $? "hugevmd starts on a fake root" || { show_log; tap_done; exit 1; }
@@ -36,9 +36,9 @@ loadgen_run() {
         tap_ok $rc "$name: every request with an id got exactly one correct reply"
 }
 
-loadgen_run "warm-up ($clients x 100)" "$clients" 100 2M 0 64
+loadgen_run "warm-up ($clients x 100)" "$clients" 100 2M 10 64
 rss_warm=$(rss_kb "$daemon_pid")
-loadgen_run "full run ($clients x $requests)" "$clients" "$requests" 2M 0 64
+loadgen_run "full run ($clients x $requests)" "$clients" "$requests" 2M 10 64
 rss_after=$(rss_kb "$daemon_pid")
 echo "# daemon VmRSS: $rss_warm kB after warm-up, $rss_after kB after the full run; VmHWM $(hwm_kb "$daemon_pid") kB"
 tap_ok $(( rss_after - rss_warm <= rss_bound_kb ? 0 : 1 )) "RSS flat: grew $(( rss_after - rss_warm )) kB (bound $rss_bound_kb kB)"

@@ -1,7 +1,12 @@
 # tests/stress: faults, crashes, load and abuse against the real hugevmd
 # (fake roots; one bounded run on the real kernel under the real-kernel lock).
+# STRESS_FULL=1 runs the issue's full sizes (CI); make check runs smaller ones.
 # valgrind.sh is not part of make check: run it as its own CI step
+# (tests/stress/valgrind.sh BUILDDIR).
 TESTS += \
+	stress/fault.sh \
+	stress/crash.sh \
+	stress/abuse.sh \
 	stress/load.sh
 
 check_PROGRAMS += stress/loadgen
@@ -19,4 +24,10 @@ stress_faultinject_la_LIBADD = -ldl
 
 EXTRA_DIST += \
 	stress/common.sh \
-	stress/load.sh
+	stress/fault.sh \
+	stress/crash.sh \
+	stress/crash.py \
+	stress/abuse.sh \
+	stress/abuse.py \
+	stress/load.sh \
+	stress/valgrind.sh

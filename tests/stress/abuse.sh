@@ -1,0 +1,25 @@
+#!/bin/bash
+# Abuse on the control socket (stress/abuse.py): 10,000 connections opened and
+# dropped, half-sent lines, a 100 MB line, binary garbage, deeply nested JSON,
+# clients that never read (pipelining or subscribed). A well-behaved client's
+# latency is measured throughout; the daemon's memory stays under a bound.
+. "$top_srcdir/tests/integration/common.sh"
+. "$top_srcdir/tests/stress/common.sh"
+
+make_fakeroot
+write_config <<EOF2
+HVO=no
+[Pool 2M]
+Pages=4
+EOF2
+start_daemon
+tap_ok $? "hugevmd starts" || { show_log; tap_done; exit 1; }
+while read -r word rc desc; do
+        if [ "$word" = CHECK ]; then tap_ok "$rc" "$desc"; else echo "$word $rc $desc"; fi
+done < <(timeout 240 python3 "$top_srcdir/tests/stress/abuse.py" "$sock" "$daemon_pid" 2>&1)
+r=$(ctl status --json 2>/dev/null)
+tap_ok $? "status answers after the abuse"
+stop_daemon
+tap_is "$daemon_status" 0 "daemon exits cleanly after the abuse"
+[ "$tap_failed" -eq 0 ] || show_log 20
+tap_done

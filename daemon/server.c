@@ -47,6 +47,8 @@ struct server {
         uv_pipe_t listener;
         bool listening;
         char *bound_path;        /* unlinked at exit; NULL when socket-activated */
+        dev_t bound_dev;         /* ... if it is still our socket (not a successor's) */
+        ino_t bound_ino;
         struct client *clients;
         unsigned n_clients;
         uint64_t idle_ms;
@@ -431,6 +433,10 @@ static int bind_path(struct daemon *d, const char *path)
                 return r;
         }
         s->bound_path = strdup(path);
+        if (lstat(path, &st) == 0) {
+                s->bound_dev = st.st_dev;
+                s->bound_ino = st.st_ino;
+        }
         /* Anyone may connect; SO_PEERCRED decides what they may do, and says so. */
         chmod(path, 0666);
         return 0;
@@ -491,7 +497,8 @@ void server_stop(struct daemon *d)
                 return;
         while (s->clients)
                 client_close(s->clients);
-        if (s->bound_path)
+        struct stat st;
+        if (s->bound_path && lstat(s->bound_path, &st) == 0 && st.st_dev == s->bound_dev && st.st_ino == s->bound_ino)
                 unlink(s->bound_path);
         uv_close((uv_handle_t *)&s->listener, listener_closed);
 }

@@ -6,7 +6,7 @@
 # the tree (the tree itself stays clean), and leaves the machine as it found it
 # (packages purged, groups and directories they created removed, and -- when
 # systemd runs and the service started -- pools and HVO put back).
-# Exit 0 only if every step passed; each step prints ok/FAIL.
+# Output is TAP; exit 0 only if every check passed (77: skipped, not root/Debian).
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,14 +18,21 @@ pkgs="hugevm libvmemmap0 libvmemmap-dev"
 POOL=/sys/kernel/mm/hugepages/hugepages-2048kB
 HVO_SYSCTL=/proc/sys/vm/hugetlb_optimize_vmemmap
 
-ok()   { printf 'ok - %s\n' "$*"; }
-fail() { printf 'FAIL - %s\n' "$*"; failures=$((failures + 1)); }
-die()  { printf 'FAIL - %s\n' "$*"; exit 1; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+# TAP: one line per check, the plan at the end; a failed build step bails out.
+n=0
+ok()   { n=$((n + 1)); printf 'ok %d - %s\n' $n "$*"; }
+fail() { n=$((n + 1)); printf 'not ok %d - %s\n' $n "$*"; failures=$((failures + 1)); }
+die()  { fail "$*"; echo "Bail out! $*"; exit 1; }
+# check DESCRIPTION COMMAND...: its output is shown (as diagnostics) only on failure.
+check() {
+        local what=$1
+        shift
+        if "$@" >"$work/check.out" 2>&1; then ok "$what"; else fail "$what"; sed 's/^/#   /' "$work/check.out"; fi
+}
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (dpkg -i, apt-get)"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root (apt-get install, dpkg --purge)"; exit 77; }
 command -v dpkg-buildpackage >/dev/null && command -v apt-get >/dev/null ||
-        { echo "SKIP: not a Debian system"; exit 77; }
+        { echo "1..0 # SKIP not a Debian system (no dpkg-buildpackage or apt-get)"; exit 77; }
 
 # What the packages may create, to remove what was not there before.
 groups_before=$(getent group hugevm hugevm-admin | cut -d: -f1 | tr '\n' ' ')
@@ -196,6 +203,7 @@ done
 check "no unit left" eval '[ ! -e /lib/systemd/system/hugevmd.service ] && [ ! -L /etc/systemd/system/multi-user.target.wants/hugevmd.service ]'
 check "no state left" [ ! -e /var/lib/hugevmd ]
 
-if [ $failures = 0 ]; then echo "# all checks passed"; exit 0; fi
-echo "# $failures check(s) failed"
+echo "1..$n"
+if [ $failures = 0 ]; then echo "# all $n checks passed"; exit 0; fi
+echo "# $failures of $n checks failed"
 exit 1

@@ -79,5 +79,9 @@ nctl set 2M 6 --runtime --wait --timeout 10 >"$tmp/out" 2>"$tmp/err"
 tap_is $? 0 "set as an AdminGroup member exits 0"
 tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 6 "the admin's target reached sysfs"
 
+stop_daemon
+tap_is $? 0 "hugevmd exits 0 on SIGTERM"
+daemon_log_clean
+tap_ok $? "no sanitizer report in the daemon log"
 [ "$tap_failed" -eq 0 ] || show_log
 tap_done

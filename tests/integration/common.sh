@@ -152,3 +152,12 @@ pool_file() { echo "$root/sys/kernel/mm/hugepages/hugepages-$1/$2"; }
 
 # Dump the daemon log as TAP diagnostics (on failure).
 show_log() { [ -f "$log" ] && sed 's/^/# daemon: /' "$log" | tail -n "${1:-30}"; }
+
+# The daemon's log has no sanitizer report (meaningful in ASan/UBSan builds).
+daemon_log_clean() {
+        if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$log" 2>/dev/null; then
+                grep -E -A12 "ERROR: (Address|Leak)Sanitizer|runtime error:" "$log" | sed 's/^/# sanitizer: /'
+                return 1
+        fi
+        return 0
+}

@@ -147,5 +147,9 @@ tap_is $? 0 "hugevmctl reload of a good file exits 0"
 poll_until 5 file_is "$(pool_file 2048kB nr_hugepages)" 16
 tap_ok $? "reload: new target 16 applied"
 
+stop_daemon
+tap_is $? 0 "hugevmd exits 0 on SIGTERM"
+daemon_log_clean
+tap_ok $? "no sanitizer report in the daemon log"
 [ "$tap_failed" -eq 0 ] || show_log
 tap_done

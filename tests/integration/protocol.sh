@@ -215,5 +215,9 @@ echo "# ERR_INTERNAL needs an allocation failure; ERR_PERMISSION is in auth.sh."
 kill -0 "$daemon_pid"
 tap_ok $? "daemon survived every malformed request"
 expect_result "and still answers" "$(call M_VERSION)"
+stop_daemon
+tap_is $? 0 "hugevmd exits 0 on SIGTERM"
+daemon_log_clean
+tap_ok $? "no sanitizer report in the daemon log"
 [ "$tap_failed" -eq 0 ] || show_log
 tap_done

@@ -78,5 +78,9 @@ tap_ok $((${last:-0} == 0)) "some changes were accepted before the kill (last: $
 poll_until 5 sh -c "v=\$(cat '$nr'); [ \"\$v\" -ge ${last:-50} ] && [ \"\$v\" -le 80 ]"
 tap_ok $? "restart converges to the last accepted target (${last:-none}) or a later one ($(cat "$nr"))"
 
+stop_daemon
+tap_is $? 0 "hugevmd exits 0 on SIGTERM"
+daemon_log_clean
+tap_ok $? "no sanitizer report in the daemon log"
 [ "$tap_failed" -eq 0 ] || show_log
 tap_done

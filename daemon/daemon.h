@@ -47,6 +47,7 @@ struct pool_rt {
         struct vmm_hstate_hvo hvo;
         struct vmm_pool cur;
         bool read_ok;
+        int read_err;            /* the last read error, while !read_ok */
         uint64_t last_seen;      /* global total after our last write or refresh */
         bool seen;
         bool resync;             /* our write just changed it: take the next total as is */

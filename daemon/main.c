@@ -298,6 +298,8 @@ int main(int argc, char **argv)
         uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
 
         r = server_start(d, d->socket_override ? d->socket_override : d->cfg->socket_path);
+        if (r == 0)
+                state_cleanup(daemon_state_dir(d));   /* the socket is ours: no other hugevmd saves there */
         if (r < 0) {
                 d->exit_code = 1;
                 daemon_stop(d);

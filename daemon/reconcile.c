@@ -32,6 +32,7 @@ struct job {
         uint64_t size_kb;
         uint64_t target;      /* the episode's target (for messages) */
         uint64_t pages;       /* this chunk's write */
+        uint64_t current;     /* pages when the job started */
         bool compact_first;
         int compact_rc;
         int rc;
@@ -255,12 +256,14 @@ void reconcile_refresh(struct daemon *d)
                 struct vmm_pool cur;
                 int r = vmm_pool_read(d->ctx, p->size_kb, &cur);
                 if (r < 0) {
-                        if (p->read_ok)
+                        if (p->read_ok || p->read_err != r)
                                 log_pool(LOG_WARNING, p->label, -1, UINT64_MAX, "Cannot read the %s pool: %s", p->label, strerror(-r));
                         p->read_ok = false;
+                        p->read_err = r;
                         continue;
                 }
                 p->read_ok = true;
+                p->read_err = 0;
                 p->cur = cur;
                 for (size_t k = 0; k < d->n_nodes; k++) {
                         unsigned node = d->nodes[k];
@@ -314,13 +317,25 @@ void reconcile_refresh(struct daemon *d)
                 struct pool_rt *p = &d->pools[i];
                 struct target t;
                 daemon_effective_target(d, p->size_kb, &t);
-                if (!p->read_ok)
-                        continue;
-                if (t.has_pages)
+                if (!p->read_ok) {
+                        /* Nothing is written blind: degraded until the pool reads again. */
+                        struct work_rt *ws[HUGEVMD_MAX_NODES + 1];
+                        size_t nw = 0;
+                        if (t.has_pages)
+                                ws[nw++] = &p->whole;
+                        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                                if (t.node_mask & (UINT64_C(1) << node))
+                                        ws[nw++] = &p->nodes_w[node];
+                        for (size_t k = 0; k < nw; k++) {
+                                ws[k]->state = POOL_DEGRADED;
+                                snprintf(ws[k]->reason, sizeof ws[k]->reason, "cannot read the %s pool: %s", p->label,
+                                         strerror(-p->read_err));
+                        }
+                } else if (t.has_pages)
                         work_update(&p->whole, p->cur.total, t.pages);
                 else
                         p->whole.state = POOL_UNMANAGED;
-                for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++) {
+                for (unsigned node = 0; node < HUGEVMD_MAX_NODES && p->read_ok; node++) {
                         if (t.node_mask & (UINT64_C(1) << node))
                                 work_update(&p->nodes_w[node], p->ncur[node].cur.total, t.node_pages[node]);
                         else
@@ -364,6 +379,8 @@ static void work_cb(uv_work_t *req)
         if (j->compact_first)
                 j->compact_rc = vmm_compact(ctx, j->node);
         double t0 = now_seconds();
+        /* A write that fails outright leaves res untouched: the pool kept what it had. */
+        j->res = (struct vmm_resize){ .before = j->current, .requested = j->pages, .reached = j->current };
         j->rc = vmm_pool_set(ctx, j->size_kb, j->node, j->pages, &j->res);
         j->seconds = now_seconds() - t0;
 }
@@ -454,6 +471,7 @@ static bool start_job(struct daemon *d, size_t pool, int node, uint64_t current,
         j->node = node;
         j->size_kb = p->size_kb;
         j->target = target;
+        j->current = current;
         if (target > current)
                 j->pages = target - current > chunk ? current + chunk : target;
         else

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -247,4 +248,19 @@ out:
         json_object_put(root);
         free(path);
         return r;
+}
+
+void state_cleanup(const char *dir)
+{
+        char prefix[64], path[4096];
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        if (!d)
+                return;
+        snprintf(prefix, sizeof prefix, ".%s.", STATE_FILE_NAME);
+        while ((e = readdir(d)))
+                if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 &&
+                    snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+                        unlink(path);
+        closedir(d);
 }

@@ -22,4 +22,8 @@ int state_save(const char *dir, const struct target *targets, size_t n);
  * sense (beyond HUGEVMD_MAX_*) are refused as -EBADMSG too. */
 int state_load(const char *dir, struct target *targets, size_t max, size_t *ret_n, char *err, size_t err_len);
 
+/* Remove temp files of saves interrupted by a crash (call at start, when no
+ * other hugevmd can be saving: the socket is ours). */
+void state_cleanup(const char *dir);
+
 #endif

@@ -88,6 +88,17 @@ int main(void)
            out[0].pages == 7, "a second save replaces the file");
         is_int(count_entries(sub), 1, "no temporary file left behind");
         ok(state_save("/proc/hugevm-no-such-dir", in, 1) < 0, "an unwritable directory is an error, not a crash");
+        {
+                /* A save killed half-way leaves its temp file; the next start removes it. */
+                char tmp[400];
+                snprintf(tmp, sizeof tmp, "%s/.%s.AbC123", sub, STATE_FILE_NAME);
+                FILE *f = fopen(tmp, "we");
+                if (f)
+                        fclose(f);
+                is_int(count_entries(sub), 2, "a leftover temp file is there");
+                state_cleanup(sub);
+                ok(count_entries(sub) == 1 && access(tmp, F_OK) < 0, "state_cleanup removes it and keeps the state file");
+        }
 
         corrupt("", "not valid JSON", "empty file");
         corrupt("{\"version\":1,\"pools\":[{\"size_kb\":2048,", "not valid JSON", "truncated file (partial write)");

@@ -270,6 +270,11 @@ static void expect_of(const char *line, size_t len, struct expect *e)
                 abort();
         e->req = json_tokener_parse_ex(tok, line, (int)len);
         size_t end = json_tokener_get_parse_end(tok);
+        if (!e->req && json_tokener_get_error(tok) == json_tokener_continue) {
+                /* The end of the line ends the text (a bare number, a // comment). */
+                e->req = json_tokener_parse_ex(tok, "", 1);
+                end = len;
+        }
         bool ok = e->req && json_tokener_get_error(tok) == json_tokener_success;
         json_tokener_free(tok);
         for (; ok && end < len; end++)

@@ -154,10 +154,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t requests = count_requests(data, size, &may_linger);
         if (out)
                 out[out_len] = '\0';
+        if (getenv("FUZZ_VERBOSE"))
+                fprintf(stderr, "received:\n%s", out ? out : "");
         size_t replies = check_output(out ? out : (char *)"", out_len);
         if (getenv("FUZZ_VERBOSE"))
-                fprintf(stderr, "%zu requests, %zu replies, %s\n%s", requests, replies, eof ? "closed" : "left open",
-                        out ? out : "");
+                fprintf(stderr, "%zu requests, %zu replies, %s\n", requests, replies, eof ? "closed" : "left open");
         CHECK(eof || may_linger, "the server kept a half-closed connection open without subscribe or wait");
         /* A refused client (a limit) gets one error with id null and no more. */
         if (eof && !strstr(out ? out : "", "\"code\":-32006"))

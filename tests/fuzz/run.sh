@@ -9,7 +9,7 @@
 # from the harness and the library/daemon sources it drives, first replays the
 # regression inputs tests/fuzz/crashes/<name>-*.bin, then fuzzes a scratch copy
 # of its seed corpus tests/fuzz/corpus/<name>/ with its dictionary. Output: one
-# line "<name>: N execs in S s, K crashes" and one TAP line per fuzzer, then
+# line "<name>: N execs in S s, K crashes (R execs/s)" and one TAP line per fuzzer, then
 # the plan. Exit status is non-zero when any fuzzer crashed, leaked, timed out
 # or broke a property; the reproducer is kept under BUILD_TMPDIR and its hex
 # printed.
@@ -17,7 +17,7 @@
 # Environment:
 #   FUZZ_ONLY="a b"        run only these fuzzers
 #   FUZZ_UPDATE_CORPUS=1   afterwards, replace the committed seed corpus with
-#                          the minimized (-merge=1) one, when it stays small
+#                          the minimized (-merge=1) one (its 200 largest files)
 #   CC                     clang to use (default clang)
 set -uo pipefail
 
@@ -152,7 +152,7 @@ for entry in "${fuzzers[@]}"; do
                 grep -E -A 30 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|property violated' "$log" | head -n 60
         fi
         rate=$((took > 0 ? execs / took : execs))
-        echo "$name: $execs execs in $took s ($rate/s), $crashes crashes"
+        echo "$name: $execs execs in $took s, $crashes crashes ($rate execs/s)"
 
         if [ "$secs" != 0 ]; then
                 # Minimize what this run learned; keep it for inspection, or as the new seeds.

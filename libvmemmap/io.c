@@ -80,8 +80,10 @@ int vmmi_write_file(const char *path, const char *text)
         ssize_t k;
         int fd, r = 0;
 
-        /* No O_CREAT: these files belong to the kernel; a missing one is an error. */
-        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        /* No O_CREAT: these files belong to the kernel; a missing one is an error.
+         * O_TRUNC as `echo >` does: sysfs and procfs ignore it, and on a fake
+         * tree of regular files "4" written over "20" must read back "4". */
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
         do

@@ -13,7 +13,7 @@ HVO=no
 Pages=4
 EOF2
 start_daemon
-tap_ok $? "hugevmd starts" || { show_log; tap_done; exit 1; }
+tap_ok $? "hugevmd starts" || { show_log; stress_done; }
 while read -r word rc desc; do
         if [ "$word" = CHECK ]; then tap_ok "$rc" "$desc"; else echo "$word $rc $desc"; fi
 done < <(timeout 240 python3 "$top_srcdir/tests/stress/abuse.py" "$sock" "$daemon_pid" 2>&1)
@@ -22,4 +22,4 @@ tap_ok $? "status answers after the abuse"
 stop_daemon
 tap_is "$daemon_status" 0 "daemon exits cleanly after the abuse"
 [ "$tap_failed" -eq 0 ] || show_log 20
-tap_done
+stress_done

@@ -52,3 +52,7 @@ poll_for() {
         done
         "$@"
 }
+
+# The plan line and exit 0: the TAP driver judges the lines, and lib.sh's
+# tap_done would turn expected failures (# TODO, known daemon bugs) into an error.
+stress_done() { echo "1..$tap_n"; exit 0; }

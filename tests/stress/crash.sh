@@ -3,6 +3,7 @@
 # (persisted state writes) and resizes on a fake root; every restart finds a
 # valid state file with the last accepted target and converges to it.
 . "$top_srcdir/tests/integration/common.sh"
+. "$top_srcdir/tests/stress/common.sh"
 
 make_fakeroot
 write_config <<EOF2
@@ -19,4 +20,4 @@ done < <(timeout 150 python3 "$top_srcdir/tests/stress/crash.py" "${STRESS_CRASH
 [ "$tap_n" -ge 6 ]
 tap_ok $? "crash.py ran to the end"
 [ "$tap_failed" -eq 0 ] || show_log 20
-tap_done
+stress_done

@@ -21,7 +21,7 @@ Pages=4
 EOF2
 # ASan (sanitizer builds) wants to be first in the library list; the shim is fine before it.
 HUGEVM_FAULT_FILE=$faults LD_PRELOAD=$FAULTINJECT ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 start_daemon
-tap_ok $? "hugevmd starts with the fault injector preloaded" || { show_log; tap_done; exit 1; }
+tap_ok $? "hugevmd starts with the fault injector preloaded" || { show_log; stress_done; }
 ctl wait --timeout 10 >/dev/null 2>&1
 tap_is "$(cat "$hstate/nr_hugepages")" 4 "converged to the configured 4 pages"
 
@@ -111,4 +111,4 @@ tap_ok $? "the daemon survived every fault"
 stop_daemon
 tap_is "$daemon_status" 0 "daemon exits cleanly"
 [ "$tap_failed" -eq 0 ] || show_log 40
-tap_done
+stress_done

@@ -23,7 +23,7 @@ HVO=no
 Pages=10
 EOF2
 start_daemon
-tap_ok $? "hugevmd starts on a fake root" || { show_log; tap_done; exit 1; }
+tap_ok $? "hugevmd starts on a fake root" || { show_log; stress_done; }
 
 # loadgen_run NAME ARGS...: run it, echo its diagnostics, tap on its verdict.
 loadgen_run() {
@@ -50,17 +50,17 @@ tap_is "$daemon_status" 0 "daemon exits cleanly after the load"
 # ---- The real kernel -------------------------------------------------------
 if ! real_kernel_ok; then
         echo "# SKIP real-kernel load: $real_kernel_why"
-        tap_done
+        stress_done
         exit
 fi
-real_lock_and_save || { tap_done; exit; }
+real_lock_and_save || stress_done
 real_max=${STRESS_REAL_MAX:-500}
 write_config <<EOF2
 HVO=no
 EOF2
 root=/
 start_daemon
-tap_ok $? "hugevmd starts on the real kernel" || { show_log; tap_done; exit 1; }
+tap_ok $? "hugevmd starts on the real kernel" || { show_log; stress_done; }
 # Watch the real pool move while clients hammer the daemon.
 (
         prev=
@@ -85,4 +85,4 @@ tap_is "$(cat "$REAL_POOL/nr_hugepages")" "$real_max" "real pool converges to th
 stop_daemon
 tap_is "$daemon_status" 0 "daemon exits cleanly"
 real_restore
-tap_done
+stress_done

@@ -164,7 +164,7 @@ static void setup(struct daemon *d, uv_loop_t *loop)
         reconcile_refresh(d);
 }
 
-static size_t count_waits(const struct daemon *d)
+static __attribute__((unused)) size_t count_waits(const struct daemon *d)
 {
         size_t n = 0;
 
@@ -242,7 +242,7 @@ static void check_line(json_object *o, const char *what)
         }
 }
 
-static int error_code(json_object *reply)
+static __attribute__((unused)) int error_code(json_object *reply)
 {
         json_object *e, *code;
 

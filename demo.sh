@@ -3,7 +3,7 @@
 # (etc/hugevmd.conf: HVO on, the 2048kB pool at its target), show the pools and
 # what HVO saved, then stop the daemon and put back the pool size, overcommit
 # and HVO setting it found (this is a demo, not an install).
-# Needs root (it resizes the real pool) and the packages tests/run-all.sh installs.
+# Needs root (it resizes the real pool); installs missing build packages first.
 set -euo pipefail
 src=$(cd "$(dirname "$0")" && pwd)
 build=${HUGEVM_BUILD:-$src/build-demo}
@@ -12,6 +12,7 @@ hp=/sys/kernel/mm/hugepages/hugepages-2048kB
 hvo=/proc/sys/vm/hugetlb_optimize_vmemmap
 
 [ "$(id -u)" = 0 ] || { echo "demo.sh: needs root to resize the real hugepage pools" >&2; exit 1; }
+"$src/tools/install-deps.sh"
 if [ ! -x "$build/daemon/hugevmd" ] || [ ! -x "$build/ctl/hugevmctl" ]; then
         (cd "$src" && ./autogen.sh >/dev/null)
         mkdir -p "$build" && (cd "$build" && "$src/configure" -q)
@@ -33,7 +34,7 @@ restore() {
 trap restore EXIT
 
 ctl() { "$build/ctl/hugevmctl" --socket "$run/hugevmd.sock" "$@"; }
-echo "\$ hugevmd --config ${config#$src/} --foreground"
+echo "\$ hugevmd --config ${config#$src/} --socket $run/hugevmd.sock --state-dir $run/state --foreground &"
 "$build/daemon/hugevmd" --config "$config" --socket "$run/hugevmd.sock" \
         --state-dir "$run/state" --foreground 2> "$run/hugevmd.log" &
 pid=$!

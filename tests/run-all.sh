@@ -14,22 +14,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 out=${HUGEVM_BUILD_ROOT:-$src/build-ci}
 start=$SECONDS
 
-packages=(build-essential autoconf automake libtool pkg-config
-          libuv1-dev libjson-c-dev libsystemd-dev libhugetlbfs-dev libhugetlbfs-bin
-          libinih-dev libmicrohttpd-dev
-          systemd python3 socat util-linux prometheus strace
-          valgrind clang libclang-rt-14-dev)
-missing=()
-for p in "${packages[@]}"; do
-        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-        echo "== installing: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
-        $sudo_ apt-get update -q
-        $sudo_ apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+"$src/tools/install-deps.sh"
 
 echo "== bootstrap"
 "$src/autogen.sh"

@@ -21,7 +21,6 @@
 #include "proto.h"
 #include "vmemmap.h"
 
-#define DEFAULT_SOCKET "/run/hugevmd/hugevmd.sock"
 #define SOCKET_ENV "HUGEVM_SOCKET"
 /* How long an ordinary request may take before we call the daemon hung. */
 #define REPLY_TIMEOUT_MS 30000
@@ -96,7 +95,7 @@ static void usage(FILE *f)
               "Options:\n"
               "  --json                      print results as JSON (watch: raw notifications)\n"
               "  --socket PATH               daemon socket (default $" SOCKET_ENV ", else\n"
-              "                              " DEFAULT_SOCKET ")\n"
+              "                              " PROTO_DEFAULT_SOCKET ")\n"
               "  -h, --help                  show this help\n"
               "\n"
               "Exit status:\n"
@@ -968,7 +967,7 @@ int main(int argc, char **argv)
         if (!c.o.socket)
                 c.o.socket = getenv(SOCKET_ENV);
         if (!c.o.socket || !*c.o.socket)
-                c.o.socket = DEFAULT_SOCKET;
+                c.o.socket = PROTO_DEFAULT_SOCKET;
         c.tty = isatty(STDERR_FILENO);
 
         size_t k;

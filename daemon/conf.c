@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "proto.h"
+
 /* Parser state for one load: the config being built, where we are, what went wrong. */
 struct loader {
         struct config *c;
@@ -404,7 +406,7 @@ static void config_init_defaults(struct config *c)
 {
         c->hvo = true;
         c->refresh_sec = HUGEVMD_REFRESH_SEC;
-        c->socket_path = strdup(HUGEVMD_SOCKET_PATH);
+        c->socket_path = strdup(PROTO_DEFAULT_SOCKET);
         c->state_dir = strdup(HUGEVMD_STATE_DIR);
         c->metrics_listen = strdup(HUGEVMD_METRICS_LISTEN);
         c->files = calloc(1, sizeof *c->files);

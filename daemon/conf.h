@@ -21,7 +21,6 @@
 #include "vmemmap.h"
 
 #define HUGEVMD_CONFIG_PATH "/etc/hugevmd/hugevmd.conf"
-#define HUGEVMD_SOCKET_PATH "/run/hugevmd/hugevmd.sock"
 #define HUGEVMD_STATE_DIR   "/var/lib/hugevmd"
 #define HUGEVMD_METRICS_LISTEN "127.0.0.1:9464"
 #define HUGEVMD_REFRESH_SEC 10u

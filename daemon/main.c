@@ -29,7 +29,7 @@ static void usage(FILE *f)
                 "  -c, --config PATH     configuration file (default " HUGEVMD_CONFIG_PATH ")\n"
                 "                        drop-ins: <dir of PATH>/hugevmd.conf.d/*.conf\n"
                 "  -r, --root DIR        read and write /sys and /proc under DIR (tests)\n"
-                "  -s, --socket PATH     control socket (default: Socket= or " HUGEVMD_SOCKET_PATH ")\n"
+                "  -s, --socket PATH     control socket (default: Socket= or " PROTO_DEFAULT_SOCKET ")\n"
                 "      --state-dir DIR   state directory (default: StateDirectory= or " HUGEVMD_STATE_DIR ")\n"
                 "  -f, --foreground      accepted for compatibility: hugevmd never forks\n"
                 "      --check-config    validate the configuration, print the plan, exit\n"

@@ -15,6 +15,9 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
+/* Where hugevmd listens unless told otherwise (Socket=, --socket, HUGEVM_SOCKET). */
+#define PROTO_DEFAULT_SOCKET  "/run/hugevmd/hugevmd.sock"
+
 /* ---- Limits ------------------------------------------------------------- */
 #define PROTO_MAX_LINE        65536u   /* bytes per request line, '\n' included */
 #define PROTO_MAX_CLIENTS     128u     /* concurrent connections */

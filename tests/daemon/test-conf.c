@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "unit/fake.h"
+#include "proto.h"
 #include "tap.h"
 
 static char *root, *dir;
@@ -106,7 +107,7 @@ static void test_good(void)
 
         c = load("", &e);
         ok(c && c->hvo && c->refresh_sec == HUGEVMD_REFRESH_SEC && c->n_pools == 0 &&
-           strcmp(c->socket_path, HUGEVMD_SOCKET_PATH) == 0 && strcmp(c->metrics_listen, HUGEVMD_METRICS_LISTEN) == 0,
+           strcmp(c->socket_path, PROTO_DEFAULT_SOCKET) == 0 && strcmp(c->metrics_listen, HUGEVMD_METRICS_LISTEN) == 0,
            "an empty file gives the defaults");
         config_free(c);
 

@@ -27,6 +27,7 @@ struct loader {
         unsigned *nodes;      /* nodes present on the machine */
         size_t n_nodes;
         char bad_section[128]; /* reported once, not once per key */
+        bool at_line_start;   /* the next read starts a new line (not the rest of a long one) */
 };
 
 void config_errors_clear(struct config_errors *e)
@@ -143,21 +144,31 @@ static bool node_exists(const struct loader *l, unsigned node)
         return false;
 }
 
-static struct target *pool_for(struct loader *l, const char *size_text)
+/* The size of a [Pool SIZE] header, in kB, if this machine has it; else an error. */
+static int pool_size_kb(struct loader *l, const char *size_text, uint64_t *ret_kb)
 {
         uint64_t bytes;
         char label[32];
         int r = vmm_size_parse(size_text, &bytes);
         if (r < 0 || bytes % 1024 || bytes == 0) {
                 add_error(l, "[Pool %s]: not a hugepage size (write it like 2M, 2048kB or 1G)", size_text);
-                return NULL;
+                return -EINVAL;
         }
         uint64_t kb = bytes / 1024;
         vmm_size_label(kb, label, sizeof label);
         if (vmm_hstate_exists(l->ctx, kb) < 0) {
                 add_error(l, "[Pool %s]: hugepage size %s is not available on this machine", size_text, label);
-                return NULL;
+                return -EOPNOTSUPP;
         }
+        *ret_kb = kb;
+        return 0;
+}
+
+static struct target *pool_for(struct loader *l, const char *size_text)
+{
+        uint64_t kb;
+        if (pool_size_kb(l, size_text, &kb) < 0)
+                return NULL;
         for (size_t i = 0; i < l->c->n_pools; i++)
                 if (l->c->pools[i].size_kb == kb)
                         return &l->c->pools[i];
@@ -344,18 +355,66 @@ static int handler(void *user, const char *section, const char *name, const char
                         handle_pool_key(l, t, name, value);
         } else if (!*section)
                 add_error(l, "%s= outside any section", name);
-        else
+        else if (strcmp(l->bad_section, section) != 0) {   /* the header check missed it */
                 add_error(l, "unknown section [%s] (known: [Daemon], [Pool SIZE])", section);
+                snprintf(l->bad_section, sizeof l->bad_section, "%s", section);
+        }
         return 1;   /* keep going: report every problem at once */
+}
+
+/*
+ * Section headers are checked here, as the line is read, not in the handler:
+ * Debian's libinih (55) is built without INI_CALL_HANDLER_ON_NEW_SECTION, so
+ * the handler never sees a section without keys (an empty [Pools] would pass)
+ * and sees the others only at their first key's line. A bad header is reported
+ * at its own line, once; the handler then skips its keys (bad_section).
+ * Like inih, a header starts in the first column (an indented line may be a
+ * continuation); the handler still catches an unknown section missed here.
+ */
+static void check_section_header(struct loader *l, const char *text)
+{
+        if (l->line == 1 && strncmp(text, "\xEF\xBB\xBF", 3) == 0)   /* UTF-8 BOM, as inih skips it */
+                text += 3;
+        if (text[0] != '[')
+                return;
+        const char *close = strchr(text + 1, ']');
+        if (!close)
+                return;   /* inih reports the syntax error */
+        const char *name = text + 1;
+        while (*name == ' ')
+                name++;
+        char section[sizeof l->bad_section];
+        snprintf(section, sizeof section, "%.*s", (int)(close > name ? close - name : 0), name);
+        l->bad_section[0] = '\0';
+        if (strcmp(section, "Daemon") == 0)
+                return;
+        if (strncmp(section, "Pool ", 5) == 0) {
+                const char *size = section + 5;
+                uint64_t kb;
+                while (*size == ' ')
+                        size++;
+                if (pool_size_kb(l, size, &kb) < 0)
+                        snprintf(l->bad_section, sizeof l->bad_section, "%s", section);
+                return;
+        }
+        add_error(l, "unknown section [%s] (known: [Daemon], [Pool SIZE])", section);
+        snprintf(l->bad_section, sizeof l->bad_section, "%s", section);
 }
 
 /* fgets that counts lines, so the handler knows where it is. */
 static char *counting_reader(char *str, int num, void *stream)
 {
         struct loader *l = stream;
+        bool line_start = l->at_line_start;
         char *s = fgets(str, num, l->f);
-        if (s)
-                l->line++;
+        if (s) {
+                size_t n = strlen(s);
+                l->at_line_start = n > 0 && s[n - 1] == '\n';
+                if (line_start) {
+                        l->line++;
+                        check_section_header(l, s);
+                }
+        }
         return s;
 }
 
@@ -363,6 +422,7 @@ static void parse_file(struct loader *l, const char *path, bool missing_ok)
 {
         l->file = path;
         l->line = 0;
+        l->at_line_start = true;
         l->bad_section[0] = '\0';
         l->f = fopen(path, "re");
         if (!l->f) {

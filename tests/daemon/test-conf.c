@@ -157,11 +157,22 @@ static void test_bad(void)
         refused("[Daemon]\nHVO=maybe\n", "2: HVO=maybe: not a boolean (yes or no)", "bad boolean");
         refused("[Daemon]\nColour=blue\n", "2: unknown key Colour= in [Daemon]", "unknown key in [Daemon]");
         refused("\n[Pool 2M]\nPages=1\nPagez=2\n", "4: unknown key Pagez= in a [Pool] section", "unknown key in [Pool]");
-        refused("[Deamon]\nHVO=yes\n", "2: unknown section [Deamon] (known: [Daemon], [Pool SIZE])", "unknown section");
+        /* Header errors point at the header's line, once, whatever keys follow. */
+        refused("[Deamon]\nHVO=yes\nBogus=1\n", "1: unknown section [Deamon] (known: [Daemon], [Pool SIZE])", "unknown section");
+        refused("[Daemon]\nHVO=yes\n\n[Pools]\n", "4: unknown section [Pools] (known: [Daemon], [Pool SIZE])",
+                "an unknown section without keys");
+        refused("[Pools]\n[Daemon]\nHVO=yes\n", "1: unknown section [Pools] (known: [Daemon], [Pool SIZE])",
+                "an empty unknown section before a good one");
+        refused("[Daemon]\n[Pool 4M]\n", "2: [Pool 4M]: hugepage size 4096kB is not available on this machine",
+                "a [Pool] without keys of a size not on this machine");
+        /* Indented, it is a header to inih only with no key before it: then the
+         * handler reports it, at its first key. */
+        refused("  [Bogus]\nMore=1\nMost=2\n", "2: unknown section [Bogus] (known: [Daemon], [Pool SIZE])",
+                "an indented unknown header, reported once");
         refused("HVO=yes\n", "1: HVO= outside any section", "key before any section");
         refused("[Daemon]\nthis is not ini\n", "2: syntax error (expected [Section], Key=Value, or a comment)", "syntax error");
-        refused("[Pool 4M]\nPages=1\n", "2: [Pool 4M]: hugepage size 4096kB is not available on this machine", "a size not on this machine");
-        refused("[Pool banana]\nPages=1\nSize=2G\n", "2: [Pool banana]: not a hugepage size (write it like 2M, 2048kB or 1G)",
+        refused("[Pool 4M]\nPages=1\n", "1: [Pool 4M]: hugepage size 4096kB is not available on this machine", "a size not on this machine");
+        refused("[Pool banana]\nPages=1\nSize=2G\n", "1: [Pool banana]: not a hugepage size (write it like 2M, 2048kB or 1G)",
                 "a section that is not a size, reported once");
         refused("[Pool 2M]\nPages=-4\n", "2: Pages=-4: not a page count (digits only)", "negative pages");
         refused("[Pool 2M]\nPages=99999999999999999999999\n", "2: Pages=99999999999999999999999: number too large", "overflowing pages");

@@ -144,6 +144,8 @@ static mode_t mode_arg(int flags, va_list ap)
                         errno = -r; \
                         return -1; \
                 } \
+                if (f & F_WRITE_ERR) \
+                        flags &= ~O_TRUNC;  /* a failing sysfs write leaves the value */ \
                 return arm(real_##fname(path, flags, mode), f, rerr, werr); \
         }
 DEFINE_OPEN(open)
@@ -163,6 +165,8 @@ DEFINE_OPEN(open64)
                         errno = -r; \
                         return -1; \
                 } \
+                if (f & F_WRITE_ERR) \
+                        flags &= ~O_TRUNC; \
                 return arm(real_##fname(dirfd, path, flags, mode), f, rerr, werr); \
         }
 DEFINE_OPENAT(openat)

@@ -46,7 +46,12 @@ json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct targe
         json_object_object_add(o, PROTO_F_TARGET, target_or_null(t.has_pages, t.pages));
         json_object_object_add(o, PROTO_F_STATE, json_object_new_string(pool_state_name(s)));
         json_object_object_add(o, PROTO_F_REASON, json_object_new_string(reason));
-        json_object_object_add(o, PROTO_F_RETRIES, json_object_new_int((int)(t.has_pages ? p->whole.retries : 0)));
+        /* Per-node targets retry node by node: the pool's figure is their sum. */
+        unsigned retries = t.has_pages ? p->whole.retries : 0;
+        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                if (t.node_mask & (UINT64_C(1) << node))
+                        retries += p->nodes_w[node].retries;
+        json_object_object_add(o, PROTO_F_RETRIES, json_object_new_int((int)retries));
         json_object_object_add(o, PROTO_F_OPTIMIZED_PAGES, json_object_new_uint64(p->ledger.optimized));
         json_object_object_add(o, PROTO_F_SAVED_BYTES, json_object_new_uint64(p->ledger.optimized * p->hvo.saved_bytes));
         json_object_object_add(o, PROTO_F_SAVED_EXACT, json_object_new_boolean(p->ledger.exact));
@@ -70,6 +75,8 @@ json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct targe
                 json_object_object_add(n, PROTO_F_STATE, json_object_new_string(pool_state_name(ns)));
                 json_object_object_add(n, PROTO_F_REASON,
                                        json_object_new_string(has && !override ? p->nodes_w[node].reason : ""));
+                json_object_object_add(n, PROTO_F_RETRIES,
+                                       json_object_new_int((int)(has ? p->nodes_w[node].retries : 0)));
                 json_object_array_add(nodes, n);
         }
         json_object_object_add(o, PROTO_F_NODES, nodes);

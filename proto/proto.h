@@ -111,7 +111,7 @@ const char *proto_error_name(int code);
 #define PROTO_F_NODES           "nodes"
 #define PROTO_F_RETRIES         "retries"
 
-/* NODE: {node, pages, free, surplus, target (null if none), state, reason} */
+/* NODE: {node, pages, free, surplus, target (null if none), state, reason, retries} */
 
 /* VMEMMAP: {supported, enabled, boot_param ("on"|"off"|null), kernel, reserve_pages,
  *           page_size, struct_page_size, sizes: [{size, eligible, vmemmap_pages,

@@ -6,6 +6,7 @@ TESTS += \
 	integration/auth.sh \
 	integration/config.sh \
 	integration/restart.sh \
+	integration/pernode.sh \
 	kernel/e2e-savings.sh
 EXTRA_DIST += \
 	integration/common.sh \
@@ -15,4 +16,5 @@ EXTRA_DIST += \
 	integration/auth.sh \
 	integration/config.sh \
 	integration/restart.sh \
+	integration/pernode.sh \
 	kernel/e2e-savings.sh

@@ -1,0 +1,68 @@
+#!/bin/bash
+# Per-node targets end to end: the retries a node used show in its NODE object
+# and add up in its POOL; a failed wait lists each pool's target (and its nodes'
+# targets) so hugevmctl can say "6 of 12 pages"; hugevmctl set on a node prints
+# the node's figures, not the pool's null target.
+. "$top_srcdir/tests/integration/common.sh"
+
+# A fake root cannot stop a resize short: the stress tier's LD_PRELOAD shim
+# makes chosen writes fail with ENOMEM, which is how the kernel says "short".
+FAULTINJECT=$top_builddir/tests/stress/.libs/faultinject.so
+[ -f "$FAULTINJECT" ] || tap_skip_all "the fault injector is not built ($FAULTINJECT)"
+faults=$tmp/faults
+: >"$faults"
+
+make_fakeroot
+write_config <<EOF
+HVO=yes
+[Pool 2M]
+Node0.Pages=4
+EOF
+HUGEVM_FAULT_FILE=$faults LD_PRELOAD=$FAULTINJECT ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 start_daemon
+tap_ok $? "hugevmd starts" || { show_log; tap_done; exit 1; }
+ctl wait --timeout 10 >/dev/null 2>&1
+tap_is $? 0 "the per-node target converges"
+
+call() { hv call "$sock" "$@"; }
+
+call M_POOL_SET '{@F_SIZE:"2M",@F_PAGES:6,@F_NODE:0,@F_PERSIST:false}' >/dev/null
+ctl wait --timeout 10 >/dev/null 2>&1
+
+# ---- A stuck node degrades: its retries are reported ------------------------
+# node 0 of 2M stays short (per-node target), and so does the whole 1G pool.
+cat >"$faults" <<EOF
+write */node/node0/hugepages/hugepages-2048kB/nr_hugepages ENOMEM
+write */kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages ENOMEM
+EOF
+call M_POOL_SET '{@F_SIZE:"2M",@F_PAGES:12,@F_NODE:0,@F_PERSIST:false}' >/dev/null
+call M_POOL_SET '{@F_SIZE:"1G",@F_PAGES:2,@F_PERSIST:false}' >/dev/null
+degraded() { call M_POOL_GET "{@F_SIZE:\"$1\"}" | hv get F_RESULT.F_STATE | grep -qx "$P_STATE_DEGRADED"; }
+poll_until 30 degraded 2M
+tap_ok $? "the stuck node's pool is degraded"
+poll_until 30 degraded 1G
+tap_ok $? "the stuck whole pool is degraded"
+
+r=$(call M_POOL_GET '{@F_SIZE:"2M"}')
+pool_retries=$(printf '%s' "$r" | hv get F_RESULT.F_RETRIES)
+node0_retries=$(printf '%s' "$r" | hv get F_RESULT.F_NODES.0.F_RETRIES)
+node1_retries=$(printf '%s' "$r" | hv get F_RESULT.F_NODES.1.F_RETRIES)
+reason=$(printf '%s' "$r" | hv get F_RESULT.F_NODES.0.F_REASON)
+[ "$node0_retries" -gt 0 ] 2>/dev/null
+tap_ok $? "the stuck node reports its retries ($node0_retries; reason: $reason)"
+printf '%s' "$reason" | grep -q "after [0-9]* retries"
+tap_ok $? "its reason speaks of retries"
+tap_is "$node1_retries" 0 "a node without a target reports 0 retries"
+tap_is "$pool_retries" "$node0_retries" "the pool's retries are the sum of its nodes'"
+r1g=$(call M_POOL_GET '{@F_SIZE:"1G"}')
+[ "$(printf '%s' "$r1g" | hv get F_RESULT.F_RETRIES)" -gt 0 ] 2>/dev/null
+tap_ok $? "a stuck whole-pool target still reports its retries"
+tap_is "$(printf '%s' "$r1g" | hv get F_RESULT.F_NODES.0.F_RETRIES)" 0 "its nodes (no per-node target) report 0"
+
+: >"$faults"
+
+stop_daemon
+tap_is $? 0 "hugevmd exits 0 on SIGTERM"
+daemon_log_clean
+tap_ok $? "no sanitizer report in the daemon log"
+[ "$tap_failed" -eq 0 ] || show_log
+tap_done

@@ -325,6 +325,16 @@ static int report_error(struct ctx *c, const char *method, json_object *err)
                                         *get_str(e, PROTO_F_REASON, "") ? ": " : "", get_str(e, PROTO_F_REASON, ""));
                         else
                                 fprintf(stderr, "hugevmctl:   %s\n", json_object_to_json_string(e));
+                        /* Per-node targets: the pool has none, its nodes do. */
+                        json_object *nodes = get(e, PROTO_F_NODES);
+                        for (size_t k = 0; get(e, PROTO_F_STATE) && nodes && json_object_is_type(nodes, json_type_array) &&
+                                           k < json_object_array_length(nodes); k++) {
+                                json_object *n = json_object_array_get_idx(nodes, k);
+                                if (has_int(n, PROTO_F_TARGET))
+                                        fprintf(stderr, "hugevmctl:     node %" PRId64 ": %" PRId64 " of %" PRId64 " pages, %s\n",
+                                                get_int(n, PROTO_F_NODE, -1), get_int(n, PROTO_F_PAGES, 0),
+                                                get_int(n, PROTO_F_TARGET, 0), get_str(n, PROTO_F_STATE, "?"));
+                        }
                 }
         }
         switch (code) {

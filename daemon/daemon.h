@@ -146,7 +146,8 @@ bool reconcile_all_converged(const struct daemon *d);
 json_object *status_build(struct daemon *d);
 json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct target *override);
 json_object *status_vmemmap(struct daemon *d);
-/* [{size, node?, state, reason}] of pools not converged */
+/* UNCONVERGED: [{size, pages, target, state, reason, nodes?: [{node, pages, target, state}]}]
+ * of pools not converged (nodes only for per-node targets) */
 json_object *status_unconverged(struct daemon *d);
 
 /* rpc.c: one request line -> reply (NULL: none now, e.g. wait or a notification) */

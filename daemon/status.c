@@ -155,11 +155,31 @@ json_object *status_unconverged(struct daemon *d)
                 enum pool_state s = reconcile_pool_state(d, p, &reason);
                 if (s == POOL_UNMANAGED || s == POOL_CONVERGED)
                         continue;
+                struct target t;
+                daemon_effective_target(d, p->size_kb, &t);
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, PROTO_F_SIZE, json_object_new_string(p->label));
                 json_object_object_add(o, PROTO_F_PAGES, json_object_new_uint64(p->cur.total));
+                json_object_object_add(o, PROTO_F_TARGET, target_or_null(t.has_pages, t.pages));
                 json_object_object_add(o, PROTO_F_STATE, json_object_new_string(pool_state_name(s)));
                 json_object_object_add(o, PROTO_F_REASON, json_object_new_string(reason));
+                /* Per-node targets: each targeted node's pages and target, so a
+                 * client can say "node 0: 812 of 1024 pages". */
+                if (t.node_mask) {
+                        json_object *nodes = json_object_new_array();
+                        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++) {
+                                if (!(t.node_mask & (UINT64_C(1) << node)))
+                                        continue;
+                                json_object *n = json_object_new_object();
+                                json_object_object_add(n, PROTO_F_NODE, json_object_new_int((int)node));
+                                json_object_object_add(n, PROTO_F_PAGES, json_object_new_uint64(p->ncur[node].cur.total));
+                                json_object_object_add(n, PROTO_F_TARGET, json_object_new_uint64(t.node_pages[node]));
+                                json_object_object_add(n, PROTO_F_STATE,
+                                                       json_object_new_string(pool_state_name(p->nodes_w[node].state)));
+                                json_object_array_add(nodes, n);
+                        }
+                        json_object_object_add(o, PROTO_F_NODES, nodes);
+                }
                 json_object_array_add(a, o);
         }
         return a;

@@ -58,6 +58,24 @@ r1g=$(call M_POOL_GET '{@F_SIZE:"1G"}')
 tap_ok $? "a stuck whole-pool target still reports its retries"
 tap_is "$(printf '%s' "$r1g" | hv get F_RESULT.F_NODES.0.F_RETRIES)" 0 "its nodes (no per-node target) report 0"
 
+# ---- wait fails: the pools' targets are in the error ------------------------
+r=$(call M_WAIT '{@F_TIMEOUT_MS:2000}')
+tap_is "$(printf '%s' "$r" | hv get F_ERROR.F_CODE)" "$P_ERR_SHORTFALL" "wait with degraded pools -> ERR_SHORTFALL"
+i2m=0; i1g=1
+[ "$(printf '%s' "$r" | hv get F_ERROR.F_DATA.F_POOLS.0.F_SIZE)" = 2048kB ] || { i2m=1; i1g=0; }
+tap_is "$(printf '%s' "$r" | hv get F_ERROR.F_DATA.F_POOLS.$i1g.F_TARGET)" 2 "shortfall: a whole pool's target is listed"
+tap_is "$(printf '%s' "$r" | hv get F_ERROR.F_DATA.F_POOLS.$i1g.F_NODES)" MISSING "shortfall: no nodes for a whole-pool target"
+tap_is "$(printf '%s' "$r" | hv get F_ERROR.F_DATA.F_POOLS.$i2m.F_TARGET)" null "shortfall: per-node pool has a null target"
+tap_is "$(printf '%s' "$r" | hv get F_ERROR.F_DATA.F_POOLS.$i2m.F_NODES.0.F_NODE F_ERROR.F_DATA.F_POOLS.$i2m.F_NODES.0.F_PAGES F_ERROR.F_DATA.F_POOLS.$i2m.F_NODES.0.F_TARGET | tr '\n' ' ')" \
+        "0 6 12 " "shortfall: the node's pages and target are listed"
+tap_is "$(printf '%s' "$r" | hv get F_ERROR.F_DATA.F_POOLS.$i2m.F_NODES.1)" MISSING "shortfall: only targeted nodes are listed"
+
+ctl wait --timeout 2 >"$tmp/out" 2>"$tmp/err"
+tap_is $? 4 "hugevmctl wait with degraded pools exits 4"
+grep -q "^hugevmctl:   1048576kB: 0 of 2 pages, $P_STATE_DEGRADED" "$tmp/err"
+tap_ok $? "hugevmctl wait prints '0 of 2 pages' for the whole pool" || sed 's/^/#   /' "$tmp/err"
+grep -q "^hugevmctl:     node 0: 6 of 12 pages, $P_STATE_DEGRADED" "$tmp/err"
+tap_ok $? "hugevmctl wait prints 'node 0: 6 of 12 pages' for the per-node pool" || sed 's/^/#   /' "$tmp/err"
 : >"$faults"
 
 stop_daemon

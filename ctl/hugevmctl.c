@@ -625,8 +625,25 @@ static int wait_converged(struct ctx *c, int timeout_ms, json_object **ret_statu
 static void print_pool_line(json_object *pool)
 {
         char a[32], b[32];
-        printf("%s: %s of target %s pages, ", get_str(pool, PROTO_F_SIZE, "?"),
-               fmt_count(pool, PROTO_F_PAGES, a, sizeof(a)), fmt_count(pool, PROTO_F_TARGET, b, sizeof(b)));
+        json_object *nodes = get(pool, PROTO_F_NODES);
+        bool node_targets = false;
+        /* Per-node targets: the pool's own target is null, so show the nodes'. */
+        for (size_t k = 0; !has_int(pool, PROTO_F_TARGET) && nodes && json_object_is_type(nodes, json_type_array) &&
+                           k < json_object_array_length(nodes); k++) {
+                json_object *n = json_object_array_get_idx(nodes, k);
+                if (!has_int(n, PROTO_F_TARGET))
+                        continue;
+                printf("%s%snode %s: %s of %s pages", node_targets ? "" : get_str(pool, PROTO_F_SIZE, "?"),
+                       node_targets ? ", " : ": ",
+                       json_object_get_string(get(n, PROTO_F_NODE)),
+                       fmt_count(n, PROTO_F_PAGES, a, sizeof(a)), fmt_count(n, PROTO_F_TARGET, b, sizeof(b)));
+                node_targets = true;
+        }
+        if (node_targets)
+                printf(", ");
+        else
+                printf("%s: %s of target %s pages, ", get_str(pool, PROTO_F_SIZE, "?"),
+                       fmt_count(pool, PROTO_F_PAGES, a, sizeof(a)), fmt_count(pool, PROTO_F_TARGET, b, sizeof(b)));
         print_state(pool);
 }
 

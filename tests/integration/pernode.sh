@@ -25,6 +25,20 @@ tap_is $? 0 "the per-node target converges"
 
 call() { hv call "$sock" "$@"; }
 
+# ---- hugevmctl set on a node: the node's figures ----------------------------
+ctl set 2M 6 --node 0 --runtime >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "set 2M 6 --node 0 exits 0"
+grep -Eq "^2048kB target set \(runtime only\): 2048kB: node 0: [0-9]+ of 6 pages, " "$tmp/out"
+tap_ok $? "set --node prints the node's pages and target" || sed 's/^/#   /' "$tmp/out"
+grep -q "of target -" "$tmp/out"
+tap_ok $((!$?)) "set --node does not print the pool's null target"
+ctl set 2M 6 --node 0 --runtime --wait >"$tmp/out" 2>"$tmp/err"
+tap_is $? 0 "set --node --wait exits 0"
+grep -qx "2048kB: node 0: 6 of 6 pages, converged" "$tmp/out"
+tap_ok $? "set --node --wait prints 'node 0: 6 of 6 pages, converged'" || sed 's/^/#   /' "$tmp/out"
+ctl set 2M 8 --runtime >"$tmp/out" 2>&1
+grep -Eq "2048kB: [0-9]+ of target 8 pages" "$tmp/out"
+tap_ok $? "a whole-pool target still prints 'N of target 8 pages'" || sed 's/^/#   /' "$tmp/out"
 call M_POOL_SET '{@F_SIZE:"2M",@F_PAGES:6,@F_NODE:0,@F_PERSIST:false}' >/dev/null
 ctl wait --timeout 10 >/dev/null 2>&1
 

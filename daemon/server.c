@@ -427,9 +427,39 @@ static int bind_path(struct daemon *d, const char *path)
                         close(fd);
                 unlink(path);
         }
-        int r = uv_pipe_bind(&s->listener, path);
+        /*
+         * bind() makes the file, listen() makes it answer: a client that sees
+         * the file in between is refused (ECONNREFUSED), and before chmod a
+         * non-root one gets EACCES. So bind and listen under a temporary name
+         * and rename(2) it into place: the path appears ready to accept. (The
+         * temporary name is also what libuv unlinks when the handle closes, so
+         * it can never remove a successor's socket.) If the temporary name
+         * would not fit in sun_path, bind the path itself, listen at once.
+         */
+        char staged[sizeof(((struct sockaddr_un *)0)->sun_path)];
+        int n = snprintf(staged, sizeof staged, "%s.%ld.tmp", path, (long)getpid());
+        bool use_staged = n > 0 && (size_t)n < sizeof staged;
+        const char *bind_at = use_staged ? staged : path;
+        if (use_staged)
+                unlink(staged);   /* left by a crashed daemon with our pid */
+        int r = uv_pipe_bind(&s->listener, bind_at);
         if (r < 0) {
-                log_error("Cannot bind %s: %s", path, uv_strerror(r));
+                log_error("Cannot bind %s: %s", bind_at, uv_strerror(r));
+                return r;
+        }
+        r = uv_listen((uv_stream_t *)&s->listener, 128, connection_cb);
+        if (r < 0) {
+                log_error("Cannot listen on %s: %s", bind_at, uv_strerror(r));
+                if (use_staged)
+                        unlink(staged);
+                return r;
+        }
+        /* Anyone may connect; SO_PEERCRED decides what they may do, and says so. */
+        chmod(bind_at, 0666);
+        if (use_staged && rename(staged, path) < 0) {
+                r = -errno;
+                log_error("Cannot move the socket %s to %s: %s", staged, path, strerror(errno));
+                unlink(staged);
                 return r;
         }
         s->bound_path = strdup(path);
@@ -437,8 +467,6 @@ static int bind_path(struct daemon *d, const char *path)
                 s->bound_dev = st.st_dev;
                 s->bound_ino = st.st_ino;
         }
-        /* Anyone may connect; SO_PEERCRED decides what they may do, and says so. */
-        chmod(path, 0666);
         return 0;
 }
 
@@ -468,10 +496,12 @@ int server_start(struct daemon *d, const char *socket_path)
                 log_error("The sockets passed by systemd are not one AF_UNIX stream socket");
                 return fd;
         } else {
-                r = bind_path(d, socket_path);
+                r = bind_path(d, socket_path);   /* listens too */
                 if (r < 0)
                         return r;
                 log_info("Listening on %s", socket_path);
+                s->listening = true;
+                return 0;
         }
         r = uv_listen((uv_stream_t *)&s->listener, 128, connection_cb);
         if (r < 0) {

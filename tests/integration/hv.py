@@ -28,6 +28,7 @@ path segment F_CODE for PROTO_F_CODE.
                                     request, then MODE: close (no reply), partial
                                     (half a line, then close), garbage (not JSON)
 """
+import errno
 import json
 import os
 import re
@@ -194,6 +195,26 @@ def cmd_serve(path, mode):
     srv.close()
 
 
+def cmd_race(sock, seconds):
+    """Connect the moment the socket path exists; print "accepted", or how the
+    first connect to an existing path failed, or "none" if it never appeared."""
+    end = time.monotonic() + float(seconds)
+    while time.monotonic() < end:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(sock)
+            print("accepted")
+            return
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            print(errno.errorcode.get(e.errno, str(e.errno)))
+            return
+        finally:
+            s.close()
+    print("none")
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "const":
@@ -213,6 +234,8 @@ def main():
         cmd_batch(*args)
     elif cmd == "get":
         cmd_get(*args)
+    elif cmd == "race":
+        cmd_race(*args)
     elif cmd == "valid":
         try:
             cmd_valid(*args)

@@ -78,6 +78,24 @@ tap_ok $((${last:-0} == 0)) "some changes were accepted before the kill (last: $
 poll_until 5 sh -c "v=\$(cat '$nr'); [ \"\$v\" -ge ${last:-50} ] && [ \"\$v\" -le 80 ]"
 tap_ok $? "restart converges to the last accepted target (${last:-none}) or a later one ($(cat "$nr"))"
 
+# The socket path appears only once it accepts: a client that connects the
+# moment the file exists is never refused (bind, listen, then rename into place).
+refused=
+for i in $(seq 1 15); do
+        stop_daemon
+        rm -f "$sock"
+        hv race "$sock" 10 >"$tmp/race" &
+        race_pid=$!
+        "$HUGEVMD" --root "$root" --config "$conf" --socket "$sock" --foreground >>"$log" 2>&1 &
+        daemon_pid=$!
+        wait $race_pid
+        r=$(cat "$tmp/race")
+        [ "$r" = accepted ] || refused="$refused $i:$r"
+done
+tap_is "${refused:-none}" none "15 starts: a client racing the socket file is never refused"
+ls "$tmp/run" | grep -q "\.tmp$"
+tap_ok $((!$?)) "no temporary socket name is left behind"
+
 stop_daemon
 tap_is $? 0 "hugevmd exits 0 on SIGTERM"
 daemon_log_clean

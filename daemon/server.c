@@ -21,6 +21,14 @@
 #include "sdnotify.h"
 
 #define CLOSE_GRACE_MS 5000u   /* a peer that never reads its last error is cut after this */
+/* Fairness: one client's pipelined requests are answered at most this many per
+ * loop iteration; the rest wait (the client not read meanwhile) while others
+ * are served. */
+#define LINES_PER_TURN 16u
+/* Backpressure: above this much unsent output a client's requests wait (and it
+ * is not read) until it has read its replies; PROTO_MAX_OUTBUF stays the hard
+ * cut-off for output no request asked for (notifications to a subscriber). */
+#define OUTBUF_HIGH_WATER (PROTO_MAX_OUTBUF / 4)
 
 struct client {
         uv_pipe_t pipe;
@@ -38,6 +46,8 @@ struct client {
         bool closing;            /* no more requests; flushing or closed */
         bool closed;
         bool eof;
+        bool reading;            /* uv_read_start in force */
+        bool pump_due;           /* complete lines wait for the pump (idle handle) */
         int holds;               /* pending async replies (wait) */
         size_t queued;           /* bytes handed to uv_write, not yet written */
         int open_handles;
@@ -45,6 +55,8 @@ struct client {
 
 struct server {
         uv_pipe_t listener;
+        uv_idle_t pump;          /* runs while some client has requests waiting */
+        int open_handles;        /* listener and pump: freed when both closed */
         bool listening;
         char *bound_path;        /* unlinked at exit; NULL when socket-activated */
         dev_t bound_dev;         /* ... if it is still our socket (not a successor's) */
@@ -63,6 +75,9 @@ struct write_req {
 
 static void client_close(struct client *c);
 static void client_close_after_flush(struct client *c);
+static void client_schedule(struct client *c);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 static void client_handle_closed(uv_handle_t *h)
 {
@@ -95,10 +110,13 @@ static void write_cb(uv_write_t *req, int status)
 {
         struct write_req *w = (struct write_req *)req;
         struct client *c = w->c;
+        bool was_over = c->queued >= OUTBUF_HIGH_WATER;
         c->queued -= w->len;
         free(w);
         if (status < 0 && !c->closed)
                 client_close(c);
+        else if (was_over && c->queued < OUTBUF_HIGH_WATER)
+                client_schedule(c);   /* it read its replies: serve it again */
 }
 
 /* Queue raw bytes; false if the peer is gone or over its output limit. */
@@ -210,7 +228,8 @@ static void client_close_after_flush(struct client *c)
 /* After the peer's EOF: stay for pending waits and subscriptions, else leave. */
 static void maybe_finish_eof(struct client *c)
 {
-        if (c->eof && !c->closing && c->holds == 0 && !c->subscribed)
+        /* Lines still buffered (paused for fairness or backpressure) come first. */
+        if (c->eof && !c->closing && c->holds == 0 && !c->subscribed && !memchr(c->buf ? c->buf : "", '\n', c->len))
                 client_close_after_flush(c);
 }
 
@@ -244,30 +263,101 @@ static void handle_line(struct client *c, char *line, size_t len)
                 server_send(c, reply);
 }
 
-static void process_buffer(struct client *c)
+static void refuse_long_line(struct client *c)
+{
+        char msg[128];
+        snprintf(msg, sizeof msg, "request line longer than %u bytes", PROTO_MAX_LINE);
+        client_refuse(c, PROTO_ERR_LIMIT, msg);
+}
+
+/* Answer at most LINES_PER_TURN complete lines, and none while the client's
+ * unsent output is above the high-water mark. True if complete lines remain. */
+static bool process_buffer(struct client *c)
 {
         size_t off = 0;
+        unsigned done = 0;
+        bool more = false;
         while (!c->closing && off < c->len) {
                 char *nl = memchr(c->buf + off, '\n', c->len - off);
-                if (!nl)
+                if (!nl) {
+                        if (c->len - off >= PROTO_MAX_LINE) {
+                                refuse_long_line(c);
+                                return false;
+                        }
                         break;
+                }
                 size_t n = (size_t)(nl - (c->buf + off));
                 if (n + 1 > PROTO_MAX_LINE) {
-                        char msg[128];
-                        snprintf(msg, sizeof msg, "request line longer than %u bytes", PROTO_MAX_LINE);
-                        client_refuse(c, PROTO_ERR_LIMIT, msg);
-                        return;
+                        refuse_long_line(c);
+                        return false;
+                }
+                if (done == LINES_PER_TURN || c->queued >= OUTBUF_HIGH_WATER) {
+                        more = true;
+                        break;
                 }
                 handle_line(c, c->buf + off, n);
+                done++;
                 off += n + 1;
         }
+        if (c->closing)
+                return false;
         memmove(c->buf, c->buf + off, c->len - off);
         c->len -= off;
-        if (!c->closing && c->len >= PROTO_MAX_LINE) {
-                char msg[128];
-                snprintf(msg, sizeof msg, "request line longer than %u bytes", PROTO_MAX_LINE);
-                client_refuse(c, PROTO_ERR_LIMIT, msg);
+        return more;
+}
+
+static void client_set_reading(struct client *c, bool on)
+{
+        if (on == c->reading || c->closing)
+                return;
+        if (on && uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0) {
+                client_close(c);
+                return;
         }
+        if (!on)
+                uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = on;
+}
+
+/* Serve what the client sent, a bounded amount: read more only once every
+ * complete line is answered and its output is below the high-water mark. */
+static void client_pump(struct client *c)
+{
+        if (c->closing)
+                return;
+        bool more = process_buffer(c);
+        if (c->closing)
+                return;
+        bool blocked = c->queued >= OUTBUF_HIGH_WATER;
+        if (more && !blocked)
+                client_schedule(c);   /* the rest next iteration, after the others */
+        client_set_reading(c, !c->eof && !more && !blocked);
+        if (c->eof && !more)
+                maybe_finish_eof(c);
+}
+
+static void pump_cb(uv_idle_t *idle)
+{
+        struct daemon *d = idle->data;
+        bool any = false;
+        for (struct client *c = d->server->clients, *next; c; c = next) {
+                next = c->next;
+                if (!c->pump_due)
+                        continue;
+                c->pump_due = false;
+                client_pump(c);
+                any = any || c->pump_due;
+        }
+        if (!any)
+                uv_idle_stop(idle);
+}
+
+static void client_schedule(struct client *c)
+{
+        if (c->closing || !c->d->server)
+                return;
+        c->pump_due = true;
+        uv_idle_start(&c->d->server->pump, pump_cb);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -292,25 +382,19 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                 c->buf = nb;
                 memcpy(c->buf + c->len, buf->base, (size_t)nread);
                 c->len += (size_t)nread;
-                process_buffer(c);
+                client_pump(c);
                 return;
         }
         if (nread == UV_EOF) {
-                uv_read_stop(stream);
+                client_set_reading(c, false);
                 c->eof = true;
-                /* A last line without '\n' is still a request. */
-                if (c->len > 0) {
-                        if (c->len >= PROTO_MAX_LINE) {
-                                char msg[128];
-                                snprintf(msg, sizeof msg, "request line longer than %u bytes", PROTO_MAX_LINE);
-                                client_refuse(c, PROTO_ERR_LIMIT, msg);
-                                return;
-                        }
-                        c->buf[c->len] = '\n';
+                /* A last line without '\n' is still a request (the buffer
+                 * may also hold complete lines not answered yet). */
+                if (c->len > 0 && c->buf[c->len - 1] != '\n') {
+                        c->buf[c->len] = '\n';   /* room: realloc'ed len + 1 */
                         c->len++;
-                        process_buffer(c);
                 }
-                maybe_finish_eof(c);
+                client_pump(c);
                 return;
         }
         if (nread < 0)
@@ -387,8 +471,7 @@ static void connection_cb(uv_stream_t *listener, int status)
                 return;
         }
         uv_timer_start(&c->timer, idle_timer_cb, s->idle_ms, s->idle_ms);
-        if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0)
-                client_close(c);
+        client_set_reading(c, true);
 }
 
 static int bind_path(struct daemon *d, const char *path)
@@ -483,6 +566,9 @@ int server_start(struct daemon *d, const char *socket_path)
                 s->idle_ms = v;
         uv_pipe_init(d->loop, &s->listener, 0);
         s->listener.data = d;
+        uv_idle_init(d->loop, &s->pump);
+        s->pump.data = d;
+        s->open_handles = 2;
 
         int fd = sdnotify_listen_fd(), r;
         if (fd >= 0) {
@@ -515,6 +601,8 @@ int server_start(struct daemon *d, const char *socket_path)
 static void listener_closed(uv_handle_t *h)
 {
         struct daemon *d = h->data;
+        if (--d->server->open_handles > 0)
+                return;
         free(d->server->bound_path);
         free(d->server);
         d->server = NULL;
@@ -530,5 +618,6 @@ void server_stop(struct daemon *d)
         struct stat st;
         if (s->bound_path && lstat(s->bound_path, &st) == 0 && st.st_dev == s->bound_dev && st.st_ino == s->bound_ino)
                 unlink(s->bound_path);
+        uv_close((uv_handle_t *)&s->pump, listener_closed);
         uv_close((uv_handle_t *)&s->listener, listener_closed);
 }

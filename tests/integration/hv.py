@@ -195,6 +195,52 @@ def cmd_serve(path, mode):
     srv.close()
 
 
+def cmd_pipeline(sock, n):
+    """One client pipelines n status requests (the last without its newline,
+    then EOF) and reads nothing for a second; another asks for the version
+    meanwhile. Then the first reads everything. Prints: the other client's
+    reply latency in ms, the replies the first got, whether their ids ran
+    1..n in order with results only, whether EOF followed, the reply bytes."""
+    import threading
+    n = int(n)
+    a = connect(sock)
+    reqs = "".join(json.dumps({P["F_JSONRPC"]: "2.0", P["F_METHOD"]: P["M_STATUS"], P["F_ID"]: i + 1},
+                              separators=(",", ":")) + "\n" for i in range(n))
+    data = reqs[:-1].encode()   # the last line half-sent: EOF ends it
+
+    def send():
+        try:
+            a.sendall(data)
+            a.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+    t = threading.Thread(target=send)
+    t.start()
+    time.sleep(1.0)
+    b = connect(sock)
+    t0 = time.monotonic()
+    b.sendall((json.dumps({P["F_JSONRPC"]: "2.0", P["F_METHOD"]: P["M_VERSION"], P["F_ID"]: 1}) + "\n").encode())
+    got = read_lines(b, 10, want=1)[0]
+    latency = (time.monotonic() - t0) * 1000 if P["F_RESULT"] in got else -1
+    b.close()
+    lines = read_lines(a, 20)
+    t.join()
+    eof = bool(lines) and lines[-1] == "EOF"
+    replies = [l for l in lines if l not in ("EOF", "TIMEOUT")]
+    in_order = True
+    for i, l in enumerate(replies):
+        try:
+            r = json.loads(l)
+            in_order = in_order and r.get(P["F_ID"]) == i + 1 and P["F_RESULT"] in r
+        except ValueError:
+            in_order = False
+        if not in_order:
+            print("# reply %d: %s" % (i + 1, l[:300]))
+            break
+    print("%d %d %s %s %d" % (latency, len(replies), "yes" if in_order else "no", "yes" if eof else "no",
+                              sum(len(l) + 1 for l in replies)))
+
+
 def cmd_race(sock, seconds):
     """Connect the moment the socket path exists; print "accepted", or how the
     first connect to an existing path failed, or "none" if it never appeared."""
@@ -234,6 +280,8 @@ def main():
         cmd_batch(*args)
     elif cmd == "get":
         cmd_get(*args)
+    elif cmd == "pipeline":
+        cmd_pipeline(*args)
     elif cmd == "race":
         cmd_race(*args)
     elif cmd == "valid":

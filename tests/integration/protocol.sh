@@ -206,6 +206,20 @@ read -r which reply < <(hv flood "$sock" "$P_MAX_CLIENTS")
 tap_is "$which" $((P_MAX_CLIENTS + 1)) "the first connection refused is number $((P_MAX_CLIENTS + 1))"
 expect_error "connection $((P_MAX_CLIENTS + 1))" ERR_BUSY "$reply"
 
+# Pipelining: a client that sends 5000 requests in one go and reads nothing
+# for a second is paused at a high-water mark (backpressure), not cut off at
+# PROTO_MAX_OUTBUF; another client is answered meanwhile; once it reads, every
+# request is answered exactly once, in order, the half-sent last one (ended by
+# EOF) too, and then the connection closes.
+hv pipeline "$sock" 5000 >"$tmp/pipeline"
+grep '^#' "$tmp/pipeline"
+read -r lat n order eof bytes < <(grep -v '^#' "$tmp/pipeline")
+tap_is "$n" 5000 "pipelined: 5000 requests, 5000 replies"
+tap_is "$order" yes "pipelined: replies in order, each id once, no error"
+tap_is "$eof" yes "pipelined: EOF after the last reply"
+tap_ok $((!(${bytes:-0} > P_MAX_OUTBUF))) "pipelined: the replies (${bytes:-0} bytes) exceed PROTO_MAX_OUTBUF, yet no cut-off"
+tap_ok $((!(${lat:--1} >= 0 && ${lat:--1} < 1000))) "another client is answered meanwhile (in ${lat:--1} ms)"
+
 # Every code in proto.h: produced above, or why not.
 for name in $(grep -o '^ *PROTO_ERR_[A-Z_]*' "$top_srcdir/proto/proto.h" | sed 's/ *PROTO_//'); do
         case "$produced" in *" $name "*) ;; *) echo "# not produced here: $name" ;; esac

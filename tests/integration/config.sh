@@ -33,8 +33,8 @@ HVO=yes
 [Pool 2M]
 Pages=-5000
 EOF
-# (the INI parser reports a section's first key: the section line + 1)
-refuse_case "size this machine lacks" "hugevmd.conf:7:" <<EOF
+# A bad section header is reported at its own line.
+refuse_case "size this machine lacks" "hugevmd.conf:6:" <<EOF
 HVO=yes
 [Pool 16M]
 Pages=1
@@ -47,10 +47,14 @@ EOF
 refuse_case "not a boolean" "hugevmd.conf:5:" <<EOF
 HVO=perhaps
 EOF
-refuse_case "unknown section" "hugevmd.conf:7:" <<EOF
+refuse_case "unknown section" "hugevmd.conf:6:" <<EOF
 HVO=yes
 [Pools 2M]
 Pages=1
+EOF
+refuse_case "unknown section without keys" "hugevmd.conf:6: unknown section [Pools]" <<EOF
+HVO=yes
+[Pools]
 EOF
 refuse_case "syntax error" "hugevmd.conf:6:" <<EOF
 HVO=yes

@@ -255,6 +255,11 @@ void reconcile_refresh(struct daemon *d)
                 struct pool_rt *p = &d->pools[i];
                 struct vmm_pool cur;
                 int r = vmm_pool_read(d->ctx, p->size_kb, &cur);
+                /* A read racing our own job's write of this pool is no verdict:
+                 * a regular file (fake roots) reads empty while it is rewritten.
+                 * Keep the last reading; after_work_cb re-reads once it is done. */
+                if (r < 0 && p->read_ok && d->job_running && d->job_pool == i)
+                        continue;
                 if (r < 0) {
                         if (p->read_ok || p->read_err != r)
                                 log_pool(LOG_WARNING, p->label, -1, UINT64_MAX, "Cannot read the %s pool: %s", p->label, strerror(-r));

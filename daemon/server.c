@@ -301,8 +301,10 @@ static bool process_buffer(struct client *c)
         }
         if (c->closing)
                 return false;
-        memmove(c->buf, c->buf + off, c->len - off);
-        c->len -= off;
+        if (off > 0) {   /* (buf is still NULL for a client that sent nothing) */
+                memmove(c->buf, c->buf + off, c->len - off);
+                c->len -= off;
+        }
         return more;
 }
 

@@ -658,45 +658,67 @@ static json_object *find_pool(json_object *status, const char *label)
         return NULL;
 }
 
+static int64_t monotonic_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* wait reports on every pool; set --wait cares about one. When the wait fails
- * only because of other pools, this one is fine: *ret_status then holds just it. */
+ * only because of other pools, this one is fine: *ret_status then holds just it.
+ * The daemon answers a wait at once when some pool is degraded, possibly while
+ * this pool is still converging: then ask again shortly, until the deadline. */
+#define WAIT_AGAIN_MS 100
 static int wait_for_pool(struct ctx *c, const char *label, int timeout_ms, json_object **ret_status)
 {
-        json_object *params = json_object_new_object(), *reply;
-        if (timeout_ms >= 0)
-                json_object_object_add(params, PROTO_F_TIMEOUT_MS, json_object_new_int64(timeout_ms));
-        int ex = call_reply(c, PROTO_M_WAIT, params, timeout_ms < 0 ? -1 : timeout_ms + WAIT_GRACE_MS, on_progress, &reply);
-        finish_bar(c);
-        if (ex != EXIT_OK)
-                return ex;
-        json_object *err = get(reply, PROTO_F_ERROR);
-        if (!err) {
-                *ret_status = json_object_get(get(reply, PROTO_F_RESULT));
-                json_object_put(reply);
-                return *ret_status ? EXIT_OK : EXIT_ERROR;
-        }
-        int code = (int)get_int(err, PROTO_F_CODE, 0);
-        json_object *others = get(get(err, PROTO_F_DATA), PROTO_F_POOLS);
-        bool mine_listed = false;
-        for (size_t i = 0; others && json_object_is_type(others, json_type_array) && i < json_object_array_length(others); i++)
-                if (strcmp(get_str(json_object_array_get_idx(others, i), PROTO_F_SIZE, ""), label) == 0)
-                        mine_listed = true;
-        if ((code == PROTO_ERR_SHORTFALL || code == PROTO_ERR_TIMEOUT) && others && !mine_listed) {
-                json_object_put(reply);
-                json_object *gp = json_object_new_object(), *pool;
-                json_object_object_add(gp, PROTO_F_SIZE, json_object_new_string(label));
-                ex = call(c, PROTO_M_POOL_GET, gp, REPLY_TIMEOUT_MS, NULL, &pool);
+        int64_t deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms;
+        for (;;) {
+                int left = deadline < 0 ? -1 : (int)(deadline - monotonic_ms());
+                if (deadline >= 0 && left < 0)
+                        left = 0;
+                json_object *params = json_object_new_object(), *reply;
+                if (left >= 0)
+                        json_object_object_add(params, PROTO_F_TIMEOUT_MS, json_object_new_int64(left));
+                int ex = call_reply(c, PROTO_M_WAIT, params, left < 0 ? -1 : left + WAIT_GRACE_MS, on_progress, &reply);
+                finish_bar(c);
                 if (ex != EXIT_OK)
                         return ex;
-                json_object *st = json_object_new_object(), *pools = json_object_new_array();
-                json_object_array_add(pools, pool);
-                json_object_object_add(st, PROTO_F_POOLS, pools);
-                *ret_status = st;
-                return EXIT_OK;
+                json_object *err = get(reply, PROTO_F_ERROR);
+                if (!err) {
+                        *ret_status = json_object_get(get(reply, PROTO_F_RESULT));
+                        json_object_put(reply);
+                        return *ret_status ? EXIT_OK : EXIT_ERROR;
+                }
+                int code = (int)get_int(err, PROTO_F_CODE, 0);
+                json_object *others = get(get(err, PROTO_F_DATA), PROTO_F_POOLS), *mine = NULL;
+                for (size_t i = 0; others && json_object_is_type(others, json_type_array) && i < json_object_array_length(others); i++)
+                        if (strcmp(get_str(json_object_array_get_idx(others, i), PROTO_F_SIZE, ""), label) == 0)
+                                mine = json_object_array_get_idx(others, i);
+                if (code == PROTO_ERR_SHORTFALL && mine &&
+                    strcmp(get_str(mine, PROTO_F_STATE, ""), PROTO_STATE_CONVERGING) == 0 &&
+                    (deadline < 0 || monotonic_ms() + WAIT_AGAIN_MS < deadline)) {
+                        json_object_put(reply);
+                        usleep(WAIT_AGAIN_MS * 1000);
+                        continue;
+                }
+                if ((code == PROTO_ERR_SHORTFALL || code == PROTO_ERR_TIMEOUT) && others && !mine) {
+                        json_object_put(reply);
+                        json_object *gp = json_object_new_object(), *pool;
+                        json_object_object_add(gp, PROTO_F_SIZE, json_object_new_string(label));
+                        ex = call(c, PROTO_M_POOL_GET, gp, REPLY_TIMEOUT_MS, NULL, &pool);
+                        if (ex != EXIT_OK)
+                                return ex;
+                        json_object *st = json_object_new_object(), *pools = json_object_new_array();
+                        json_object_array_add(pools, pool);
+                        json_object_object_add(st, PROTO_F_POOLS, pools);
+                        *ret_status = st;
+                        return EXIT_OK;
+                }
+                ex = report_error(c, PROTO_M_WAIT, err);
+                json_object_put(reply);
+                return ex;
         }
-        ex = report_error(c, PROTO_M_WAIT, err);
-        json_object_put(reply);
-        return ex;
 }
 
 static int cmd_set(struct ctx *c)

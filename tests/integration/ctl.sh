@@ -150,8 +150,14 @@ if command -v script >/dev/null; then
                 grep -q $'\r.*2048kB \[#*-*\] 100% '$t/$t' pages' "$tmp/tty" && break
         done
         tap_is $rc 0 "set --wait on a terminal exits 0"
-        grep -q $'\r.*2048kB \[#*-*\] 100% '$t/$t' pages' "$tmp/tty"
-        tap_ok $? "set --wait on a terminal draws a progress bar"
+        if [ -n "${HUGEVM_WRAPPER:-}" ]; then
+                # Under valgrind the instant fake resize is over before any
+                # progress arrives; the bar is checked in the unwrapped runs.
+                tap_ok 0 "# SKIP progress bar timing not checked under $HUGEVM_WRAPPER"
+        else
+                grep -q $'\r.*2048kB \[#*-*\] 100% '$t/$t' pages' "$tmp/tty"
+                tap_ok $? "set --wait on a terminal draws a progress bar"
+        fi
         cat -v "$tmp/tty" | sed 's/^/# tty: /'
 else
         tap_ok 0 "# SKIP script(1) not available for a terminal"

@@ -238,18 +238,26 @@ static void notify_status(struct daemon *d)
         }
 }
 
-void reconcile_refresh(struct daemon *d)
+/* Read the HVO sysctl; a change is logged and told to subscribers.
+ * external: the change was not made through hugevmd. */
+static void hvo_observe(struct daemon *d, bool external)
 {
         struct vmm_hvo hvo;
-        if (vmm_hvo_read(d->ctx, &hvo) == 0) {
-                if (hvo.enabled != d->hvo.enabled) {
-                        log_notice("HVO was turned %s behind hugevmd's back", hvo.enabled ? "on" : "off");
-                        json_object *o = json_object_new_object();
-                        json_object_object_add(o, PROTO_F_ENABLED, json_object_new_boolean(hvo.enabled));
-                        server_broadcast(d, proto_notification_new(PROTO_N_VMEMMAP, o));
-                }
-                d->hvo = hvo;
+        if (vmm_hvo_read(d->ctx, &hvo) < 0)
+                return;
+        if (hvo.enabled != d->hvo.enabled) {
+                log_notice(external ? "HVO was turned %s behind hugevmd's back" : "HVO turned %s",
+                           hvo.enabled ? "on" : "off");
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, PROTO_F_ENABLED, json_object_new_boolean(hvo.enabled));
+                server_broadcast(d, proto_notification_new(PROTO_N_VMEMMAP, o));
         }
+        d->hvo = hvo;
+}
+
+void reconcile_refresh(struct daemon *d)
+{
+        hvo_observe(d, true);
 
         for (size_t i = 0; i < d->n_pools; i++) {
                 struct pool_rt *p = &d->pools[i];
@@ -552,16 +560,7 @@ int reconcile_hvo_set(struct daemon *d, bool enabled)
         /* Pages that came before the switch belong to the old state. */
         reconcile_refresh(d);
         int r = vmm_hvo_set(d->ctx, enabled);
-        struct vmm_hvo hvo;
-        if (vmm_hvo_read(d->ctx, &hvo) == 0) {
-                if (hvo.enabled != d->hvo.enabled) {
-                        log_notice("HVO turned %s", hvo.enabled ? "on" : "off");
-                        json_object *o = json_object_new_object();
-                        json_object_object_add(o, PROTO_F_ENABLED, json_object_new_boolean(hvo.enabled));
-                        server_broadcast(d, proto_notification_new(PROTO_N_VMEMMAP, o));
-                }
-                d->hvo = hvo;
-        }
+        hvo_observe(d, false);
         reconcile_refresh(d);
         return r;
 }

@@ -330,6 +330,7 @@ void reconcile_refresh(struct daemon *d)
                 struct pool_rt *p = &d->pools[i];
                 struct target t;
                 daemon_effective_target(d, p->size_kb, &t);
+                bool job_here = d->job_running && d->job_pool == i;
                 if (!p->read_ok) {
                         /* Nothing is written blind: degraded until the pool reads again. */
                         struct work_rt *ws[HUGEVMD_MAX_NODES + 1];
@@ -344,14 +345,19 @@ void reconcile_refresh(struct daemon *d)
                                 snprintf(ws[k]->reason, sizeof ws[k]->reason, "cannot read the %s pool: %s", p->label,
                                          strerror(-p->read_err));
                         }
-                } else if (t.has_pages)
-                        work_update(&p->whole, p->cur.total, t.pages);
-                else
+                } else if (t.has_pages) {
+                        /* A running job settles its own item once its write is read
+                         * back, after its progress: a wait answered earlier would
+                         * overtake that progress. */
+                        if (!(job_here && d->job_node < 0))
+                                work_update(&p->whole, p->cur.total, t.pages);
+                } else
                         p->whole.state = POOL_UNMANAGED;
                 for (unsigned node = 0; node < HUGEVMD_MAX_NODES && p->read_ok; node++) {
-                        if (t.node_mask & (UINT64_C(1) << node))
-                                work_update(&p->nodes_w[node], p->ncur[node].cur.total, t.node_pages[node]);
-                        else
+                        if (t.node_mask & (UINT64_C(1) << node)) {
+                                if (!(job_here && d->job_node == (int)node))
+                                        work_update(&p->nodes_w[node], p->ncur[node].cur.total, t.node_pages[node]);
+                        } else
                                 p->nodes_w[node].state = POOL_UNMANAGED;
                 }
                 const char *reason;

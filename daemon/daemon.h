@@ -102,6 +102,8 @@ struct daemon {
         char last_status[256];   /* last sd_notify STATUS= text */
         uint64_t last_textfile;  /* uv_now() of the last metrics textfile write */
         uv_timer_t refresh_timer, retry_timer;
+        uv_check_t refresh_expiry;  /* ends the loop iteration's shared refresh */
+        bool refresh_fresh;      /* pools were read in this loop iteration */
         uv_signal_t sig_term, sig_int, sig_hup;
         bool stopping;
         int exit_code;
@@ -132,6 +134,11 @@ void reconcile_start_timer(struct daemon *d);
 /* Re-read pools, HVO and the memmap counters; update ledger, states,
  * notifications, metrics; answer waits. */
 void reconcile_refresh(struct daemon *d);
+/* For requests that only read: one refresh per loop iteration serves them all,
+ * so a burst of status calls costs one pass over sysfs, not one each. */
+void reconcile_refresh_shared(struct daemon *d);
+/* Close the reconciler's handles (the loop frees nothing else of it). */
+void reconcile_close(struct daemon *d);
 /* Start the next chunk if one is due and none is running. */
 void reconcile_kick(struct daemon *d);
 /* A pool's target changed: start a new episode (clears degraded, retries). */

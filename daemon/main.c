@@ -98,8 +98,7 @@ void daemon_stop_continue(struct daemon *d)
                 }
         rpc_waits_free(d);
         sdnotify_watchdog_stop();
-        uv_close((uv_handle_t *)&d->refresh_timer, NULL);
-        uv_close((uv_handle_t *)&d->retry_timer, NULL);
+        reconcile_close(d);
         uv_close((uv_handle_t *)&d->sig_term, NULL);
         uv_close((uv_handle_t *)&d->sig_int, NULL);
         uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -267,8 +266,7 @@ int main(int argc, char **argv)
 
         if (check) {
                 print_plan(d);
-                uv_close((uv_handle_t *)&d->refresh_timer, NULL);
-                uv_close((uv_handle_t *)&d->retry_timer, NULL);
+                reconcile_close(d);
                 uv_run(&loop, UV_RUN_DEFAULT);
                 r = 0;
                 goto out_early;

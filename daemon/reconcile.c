@@ -67,6 +67,25 @@ static void retry_timer_cb(uv_timer_t *t)
         reconcile_kick(t->data);
 }
 
+static void refresh_expiry_cb(uv_check_t *h)
+{
+        struct daemon *d = h->data;
+        d->refresh_fresh = false;
+}
+
+void reconcile_refresh_shared(struct daemon *d)
+{
+        if (!d->refresh_fresh)
+                reconcile_refresh(d);
+}
+
+void reconcile_close(struct daemon *d)
+{
+        uv_close((uv_handle_t *)&d->refresh_timer, NULL);
+        uv_close((uv_handle_t *)&d->retry_timer, NULL);
+        uv_close((uv_handle_t *)&d->refresh_expiry, NULL);
+}
+
 void reconcile_init(struct daemon *d)
 {
         uint64_t *sizes = NULL;
@@ -98,6 +117,12 @@ void reconcile_init(struct daemon *d)
         uv_timer_init(d->loop, &d->refresh_timer);
         uv_timer_init(d->loop, &d->retry_timer);
         d->refresh_timer.data = d->retry_timer.data = d;
+        /* Check handles run after each iteration's I/O callbacks; unref'd, it
+         * keeps no loop alive. */
+        uv_check_init(d->loop, &d->refresh_expiry);
+        d->refresh_expiry.data = d;
+        uv_check_start(&d->refresh_expiry, refresh_expiry_cb);
+        uv_unref((uv_handle_t *)&d->refresh_expiry);
 }
 
 void reconcile_start_timer(struct daemon *d)
@@ -388,6 +413,7 @@ void reconcile_refresh(struct daemon *d)
                         d->last_textfile = now;
                 }
         }
+        d->refresh_fresh = true;
         rpc_waits_check(d);
 }
 

@@ -109,7 +109,7 @@ static json_object *m_status(struct call *c)
         static const char *const keys[] = { NULL };
         if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
                 return fail(c, PROTO_ERR_INVALID_PARAMS);
-        reconcile_refresh(c->d);
+        reconcile_refresh_shared(c->d);
         return succeed(c, status_build(c->d));
 }
 
@@ -122,7 +122,7 @@ static json_object *m_pool_get(struct call *c)
         struct pool_rt *p = get_pool(c, &err);
         if (!p)
                 return err;
-        reconcile_refresh(c->d);
+        reconcile_refresh_shared(c->d);
         return succeed(c, status_pool(c->d, p, NULL));
 }
 
@@ -326,7 +326,7 @@ static json_object *m_vmemmap_get(struct call *c)
         static const char *const keys[] = { NULL };
         if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
                 return fail(c, PROTO_ERR_INVALID_PARAMS);
-        reconcile_refresh(c->d);
+        reconcile_refresh_shared(c->d);
         return succeed(c, status_vmemmap(c->d));
 }
 
@@ -485,7 +485,7 @@ static json_object *m_wait(struct call *c)
                 return fail(c, PROTO_ERR_INVALID_PARAMS);
         if ((r = rpc_get_uint(c->params, PROTO_F_TIMEOUT_MS, WAIT_MAX_TIMEOUT_MS, &timeout, &has_timeout, c->msg, sizeof c->msg)) < 0)
                 return fail(c, r);
-        reconcile_refresh(c->d);
+        reconcile_refresh_shared(c->d);
         json_object *now = wait_outcome(c->d, c->id, has_timeout && timeout == 0);
         if (now || c->notification)
                 return now;
@@ -547,7 +547,7 @@ static json_object *m_metrics(struct call *c)
                 return fail(c, PROTO_ERR_INVALID_PARAMS);
         if (!c->d->metrics)
                 FAIL(c, PROTO_ERR_INTERNAL, "metrics are not available");
-        reconcile_refresh(c->d);
+        reconcile_refresh_shared(c->d);
         json_object *status = status_build(c->d);
         /* Count this request before rendering, so it appears in its own answer. */
         metrics_count_request(c->d->metrics, c->method, "ok");

@@ -2,6 +2,9 @@
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# Under AddressSanitizer a process's RSS is mostly ASan's own quarantine and
+# shadow memory: memory bounds are checked in the plain build only.
+sanitized() { grep -q libasan "/proc/$1/maps" 2>/dev/null; }
 
 FAULTINJECT=$top_builddir/tests/stress/.libs/faultinject.so
 

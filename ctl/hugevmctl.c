@@ -19,6 +19,7 @@
 
 #include "client.h"
 #include "proto.h"
+#include "verify.h"
 #include "vmemmap.h"
 
 #define SOCKET_ENV "HUGEVM_SOCKET"
@@ -91,6 +92,8 @@ static void usage(FILE *f)
               "  reload                      reload the daemon's configuration\n"
               "  metrics                     print the Prometheus metrics text\n"
               "  version                     client and daemon versions\n"
+              "  verify SIZE                 map and touch one hugepage of SIZE here, without\n"
+              "                              the daemon, and check its page frame (as root)\n"
               "\n"
               "Options:\n"
               "  --json                      print results as JSON (watch: raw notifications)\n"
@@ -497,6 +500,40 @@ static void print_measured(json_object *m)
                get_bool(m, PROTO_F_AGREES, false) ? "agree" : "DISAGREE");
 }
 
+static void print_mounts(json_object *pools)
+{
+        bool header = false;
+        for (size_t i = 0; pools && json_object_is_type(pools, json_type_array) && i < json_object_array_length(pools); i++) {
+                json_object *p = json_object_array_get_idx(pools, i), *mounts = get(p, PROTO_F_MOUNTS);
+                for (size_t k = 0; mounts && json_object_is_type(mounts, json_type_array) &&
+                                   k < json_object_array_length(mounts); k++) {
+                        json_object *m = json_object_array_get_idx(mounts, k);
+                        const char *error = get_str(m, PROTO_F_ERROR, "");
+                        if (!header)
+                                printf("hugetlbfs mounts:\n");
+                        header = true;
+                        printf("  %-10s %s  %s%s\n", get_str(p, PROTO_F_SIZE, "?"), get_str(m, PROTO_F_PATH, "?"),
+                               *error ? error : get_str(m, PROTO_F_OPTIONS, ""),
+                               get_bool(m, PROTO_F_CONFIGURED, false) ? " (configured)" : "");
+                }
+        }
+        if (!header)
+                printf("hugetlbfs mounts: none\n");
+}
+
+static void print_shm(json_object *shm)
+{
+        const char *error = get_str(shm, PROTO_F_ERROR, "");
+        if (!has_int(shm, PROTO_F_GROUP))
+                printf("SysV shm: settings not readable\n");
+        else
+                printf("SysV shm: vm.hugetlb_shm_group %" PRId64 ", kernel.shmmax %" PRIu64 " bytes, kernel.shmall %" PRIu64
+                       " pages\n", get_int(shm, PROTO_F_GROUP, 0), (uint64_t)json_object_get_uint64(get(shm, PROTO_F_SHMMAX)),
+                       (uint64_t)json_object_get_uint64(get(shm, PROTO_F_SHMALL)));
+        if (*error)
+                printf("SysV shm: %s\n", error);
+}
+
 static void print_status(json_object *st)
 {
         json_object *pools = get(st, PROTO_F_POOLS);
@@ -506,6 +543,8 @@ static void print_status(json_object *st)
                 printf("No hugepage sizes on this machine.\n");
         print_hvo(get(st, PROTO_F_HVO));
         print_measured(get(st, PROTO_F_MEASURED));
+        print_mounts(pools);
+        print_shm(get(st, PROTO_F_SHM));
         printf("%s\n", get_bool(st, PROTO_F_CONVERGED, false) ? "All pools converged." : "Not all pools converged.");
 }
 
@@ -977,6 +1016,15 @@ static int cmd_version(struct ctx *c)
         return ex;
 }
 
+static int cmd_verify(struct ctx *c)
+{
+        if (c->o.nargs != 2) {
+                errorf("verify needs SIZE, e.g. 'hugevmctl verify 2M' (see --help)");
+                return EXIT_USAGE;
+        }
+        return verify_run(c->o.args[1], c->o.json);
+}
+
 static const struct {
         const char *name;
         int (*run)(struct ctx *c);
@@ -992,6 +1040,7 @@ static const struct {
         { "reload",  cmd_reload,  0, false, false },
         { "metrics", cmd_metrics, 0, false, false },
         { "version", cmd_version, 0, false, false },
+        { "verify",  cmd_verify,  1, false, false },
 };
 
 int main(int argc, char **argv)

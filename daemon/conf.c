@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -176,9 +177,11 @@ static struct target *pool_for(struct loader *l, const char *size_text)
                 add_error(l, "too many [Pool] sections");
                 return NULL;
         }
+        struct mount_spec *m = &l->c->mounts[l->c->n_pools];
         struct target *t = &l->c->pools[l->c->n_pools++];
         memset(t, 0, sizeof *t);
         t->size_kb = kb;
+        *m = (struct mount_spec){ .opts = { .mode = -1, .uid = -1, .gid = -1 } };
         return t;
 }
 
@@ -207,6 +210,86 @@ static int parse_pages(struct loader *l, const struct target *t, const char *key
         }
         *ret = bytes / (t->size_kb * 1024);
         return 0;
+}
+
+static int resolve_user(const char *name, int64_t *ret)
+{
+        char buf[4096];
+        struct passwd pw, *res = NULL;
+        uint64_t num;
+        if (vmm_count_parse(name, &num) == 0) {
+                if (num >= (uid_t)-1)
+                        return -ERANGE;
+                *ret = (int64_t)num;
+                return 0;
+        }
+        int r = getpwnam_r(name, &pw, buf, sizeof buf, &res);
+        if (r != 0)
+                return -r;
+        if (!res)
+                return -ENOENT;
+        *ret = res->pw_uid;
+        return 0;
+}
+
+static void handle_mount_key(struct loader *l, struct mount_spec *m, const struct target *t, const char *name,
+                             const char *value)
+{
+        uint64_t bytes;
+        gid_t gid;
+        char *end;
+
+        if (strcmp(name, "Mount") == 0) {
+                if (*value && (value[0] != '/' || strlen(value) >= sizeof(((struct vmm_mount *)0)->path) ||
+                               strstr(value, "/../") || strcmp(value, "/") == 0)) {
+                        add_error(l, "Mount=%s: needs an absolute path (not /), without /../", value);
+                        return;
+                }
+                for (size_t i = 0; *value && i < l->c->n_pools; i++)
+                        if (&l->c->mounts[i] != m && l->c->mounts[i].path && strcmp(l->c->mounts[i].path, value) == 0) {
+                                add_error(l, "Mount=%s: already the mount point of another [Pool] section", value);
+                                return;
+                        }
+                set_string(&m->path, value);
+                return;
+        }
+        m->has_extras = true;
+        if (strcmp(name, "MountSize") == 0 || strcmp(name, "MountMinSize") == 0) {
+                uint64_t *dst = name[5] == 'S' ? &m->opts.size_bytes : &m->opts.min_size_bytes;
+                if (!*value) {
+                        *dst = 0;
+                        return;
+                }
+                if (vmm_size_parse(value, &bytes) < 0 || bytes == 0) {
+                        add_error(l, "%s=%s: not a size (write it like 512M or 4G)", name, value);
+                        return;
+                }
+                if (bytes % (t->size_kb * 1024)) {
+                        char label[32];
+                        vmm_size_label(t->size_kb, label, sizeof label);
+                        add_error(l, "%s=%s is not a multiple of the %s page size", name, value, label);
+                        return;
+                }
+                *dst = bytes;
+        } else if (strcmp(name, "MountMode") == 0) {
+                errno = 0;
+                unsigned long mode = *value ? strtoul(value, &end, 8) : 0;
+                if (!*value || *end || errno || mode > 07777 || value[0] == '-' || value[0] == '+' || value[0] == ' ') {
+                        add_error(l, "MountMode=%s: needs an octal mode like 0770", value);
+                        return;
+                }
+                m->opts.mode = (int)mode;
+        } else if (strcmp(name, "MountUser") == 0) {
+                if (resolve_user(value, &m->opts.uid) < 0)
+                        add_error(l, "MountUser=%s: no such user", value);
+        } else if (strcmp(name, "MountGroup") == 0) {
+                if (resolve_group(value, &gid) < 0)
+                        add_error(l, "MountGroup=%s: no such group", value);
+                else
+                        m->opts.gid = gid;
+        } else
+                add_error(l, "unknown key %s= in a [Pool] section (Mount=, MountSize=, MountMinSize=, MountMode=, "
+                          "MountUser=, MountGroup=)", name);
 }
 
 static void handle_pool_key(struct loader *l, struct target *t, const char *name, const char *value)
@@ -239,6 +322,10 @@ static void handle_pool_key(struct loader *l, struct target *t, const char *name
                         return;
                 t->has_overcommit = true;
                 t->overcommit = pages;
+                return;
+        }
+        if (strncmp(name, "Mount", 5) == 0) {
+                handle_mount_key(l, &l->c->mounts[t - l->c->pools], t, name, value);
                 return;
         }
         if (strncmp(name, "Node", 4) == 0 && name[4] >= '0' && name[4] <= '9') {
@@ -275,12 +362,22 @@ static void handle_daemon_key(struct loader *l, const char *name, const char *va
         bool b;
         uint64_t n;
 
-        if (strcmp(name, "HVO") == 0 || strcmp(name, "ShrinkOnExit") == 0) {
+        if (strcmp(name, "HVO") == 0 || strcmp(name, "ShrinkOnExit") == 0 || strcmp(name, "ShmLimits") == 0) {
                 if (parse_bool(value, &b) < 0) {
                         add_error(l, "%s=%s: not a boolean (yes or no)", name, value);
                         return;
                 }
-                *(name[0] == 'H' ? &c->hvo : &c->shrink_on_exit) = b;
+                *(strcmp(name, "HVO") == 0            ? &c->hvo
+                  : strcmp(name, "ShrinkOnExit") == 0 ? &c->shrink_on_exit
+                                                      : &c->shm_limits) = b;
+        } else if (strcmp(name, "ShmGroup") == 0) {
+                gid_t gid = 0;
+                if (*value && resolve_group(value, &gid) < 0) {
+                        add_error(l, "ShmGroup=%s: no such group", value);
+                        return;
+                }
+                c->has_shm_gid = *value != '\0';
+                c->shm_gid = gid;
         } else if (strcmp(name, "Socket") == 0) {
                 if (value[0] != '/' || strlen(value) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
                         add_error(l, "Socket=%s: needs an absolute path shorter than %zu bytes", value,
@@ -508,6 +605,15 @@ int config_load(const char *path, bool missing_ok, vmm_ctx *ctx, struct config *
         free(dir);
         free(l.nodes);
 
+        for (size_t i = 0; i < c->n_pools; i++)
+                if (c->mounts[i].has_extras && !c->mounts[i].path) {
+                        char label[32];
+                        vmm_size_label(c->pools[i].size_kb, label, sizeof label);
+                        l.file = path;
+                        l.line = 0;
+                        add_error(&l, "[Pool %s]: MountSize=, MountMinSize=, MountMode=, MountUser= or MountGroup= "
+                                  "without Mount=", label);
+                }
         if (errors->n > errors_before) {
                 config_free(c);
                 return -EINVAL;
@@ -526,6 +632,8 @@ void config_free(struct config *c)
         free(c->state_dir);
         free(c->metrics_listen);
         free(c->metrics_textfile);
+        for (size_t i = 0; i < c->n_pools; i++)
+                free(c->mounts[i].path);
         if (c->files)
                 for (char **f = c->files; *f; f++)
                         free(*f);

@@ -5,10 +5,12 @@
  * etc/hugevmd.conf describe every key.
  *
  *   [Daemon]  HVO= Socket= SocketGroup= AdminGroup= RefreshSec= StateDirectory=
- *             MetricsListen= MetricsTextfile= ShrinkOnExit=
+ *             MetricsListen= MetricsTextfile= ShrinkOnExit= ShmGroup= ShmLimits=
  *   [Pool <size>]  Pages= | Size=        a target for the whole pool, or
  *                  Node<N>.Pages= | Node<N>.Size=   per-node targets
  *                  Overcommit=           nr_overcommit_hugepages
+ *                  Mount= MountSize= MountMinSize= MountMode= MountUser= MountGroup=
+ *                                        a hugetlbfs mount of this page size
  */
 #ifndef HUGEVMD_CONF_H
 #define HUGEVMD_CONF_H
@@ -44,6 +46,13 @@ static inline bool target_managed(const struct target *t)
         return t && (t->has_pages || t->node_mask);
 }
 
+/* A hugetlbfs mount a [Pool] section asks for; path NULL: none. */
+struct mount_spec {
+        char *path;
+        struct vmm_mount_opts opts;
+        bool has_extras;            /* a Mount*= key other than Mount= was given */
+};
+
 struct config {
         bool hvo;                   /* turn HVO on at start (default yes) */
         char *socket_path;
@@ -56,7 +65,11 @@ struct config {
         char *metrics_listen;       /* NULL when "no" */
         char *metrics_textfile;     /* NULL: none */
         bool shrink_on_exit;
+        bool has_shm_gid;           /* ShmGroup=: vm.hugetlb_shm_group */
+        gid_t shm_gid;
+        bool shm_limits;            /* ShmLimits=: raise shmmax/shmall to fit the pools */
         struct target pools[HUGEVMD_MAX_POOLS];
+        struct mount_spec mounts[HUGEVMD_MAX_POOLS];  /* mounts[i] belongs to pools[i] */
         size_t n_pools;
         char **files;               /* the files read, in order (NULL-terminated) */
 };

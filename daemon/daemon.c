@@ -114,6 +114,7 @@ int daemon_reload(struct daemon *d, struct config_errors *errors)
         }
         config_free(old);
         log_info("Configuration reloaded from %s", d->config_path);
+        host_apply(d);
         reconcile_refresh(d);
         reconcile_kick(d);
         sdnotify_ready();

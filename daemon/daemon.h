@@ -108,6 +108,14 @@ struct daemon {
         bool stopping;
         int exit_code;
 
+        /* host.c: hugetlbfs mounts and SysV shm, as last read */
+        struct vmm_mount *mounts;
+        size_t n_mounts;
+        char mount_errors[HUGEVMD_MAX_POOLS][256];  /* for cfg->mounts[i]; "" when fine */
+        struct vmm_shm shm;
+        bool shm_ok;
+        char shm_error[256];
+
         struct server *server;
         struct metrics *metrics;
         struct pending_wait *waits;
@@ -148,6 +156,13 @@ int reconcile_hvo_set(struct daemon *d, bool enabled);
 /* The state of a pool overall (worst of its nodes for per-node targets). */
 enum pool_state reconcile_pool_state(const struct daemon *d, const struct pool_rt *p, const char **ret_reason);
 bool reconcile_all_converged(const struct daemon *d);
+
+/* host.c: hugetlbfs mounts and shm settings (never unmounts anything) */
+void host_refresh(struct daemon *d);      /* re-read the mount table and shm sysctls */
+void host_apply(struct daemon *d);        /* mounts and shm as the config says (start, reload) */
+void host_mounts_retry(struct daemon *d); /* configured mounts that failed, again */
+void host_apply_shm(struct daemon *d);    /* shm group, and limits to fit the targets */
+void host_free(struct daemon *d);
 
 /* status.c: the STATUS / POOL / VMEMMAP objects of proto.h */
 json_object *status_build(struct daemon *d);

@@ -317,6 +317,7 @@ int main(int argc, char **argv)
                 }
         }
 
+        host_apply(d);
         reconcile_refresh(d);
         sdnotify_ready();
         sdnotify_watchdog_start(&loop);
@@ -331,6 +332,7 @@ out:
 out_early:
         uv_loop_close(&loop);
         config_free(d->cfg);
+        host_free(d);
         free(d->nodes);
         vmm_ctx_free(d->ctx);
         vmm_ctx_free(d->worker_ctx);

@@ -58,6 +58,7 @@ static bool node_present(const struct daemon *d, unsigned node)
 static void refresh_timer_cb(uv_timer_t *t)
 {
         struct daemon *d = t->data;
+        host_mounts_retry(d);
         reconcile_refresh(d);
         reconcile_kick(d);
 }
@@ -283,6 +284,7 @@ static void hvo_observe(struct daemon *d, bool external)
 void reconcile_refresh(struct daemon *d)
 {
         hvo_observe(d, true);
+        host_refresh(d);
 
         for (size_t i = 0; i < d->n_pools; i++) {
                 struct pool_rt *p = &d->pools[i];

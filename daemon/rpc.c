@@ -316,6 +316,7 @@ static json_object *m_pool_set(struct call *c)
         log_pool(LOG_INFO, p->label, has_node ? (int)node : -1, pages, "New %s target%s: %s", p->label,
                  persist ? "" : " (runtime only)", json_object_to_json_string(c->params));
         reconcile_target_changed(d, p);
+        host_apply_shm(d);
         reconcile_refresh(d);
         reconcile_kick(d);
         return succeed(c, status_pool(d, p, NULL));

@@ -13,6 +13,55 @@ static json_object *target_or_null(bool has, uint64_t pages)
         return has ? json_object_new_uint64(pages) : NULL;
 }
 
+static json_object *mount_new(const char *path, const char *options, bool configured, const char *error)
+{
+        json_object *m = json_object_new_object();
+        json_object_object_add(m, PROTO_F_PATH, json_object_new_string(path));
+        json_object_object_add(m, PROTO_F_OPTIONS, options ? json_object_new_string(options) : NULL);
+        json_object_object_add(m, PROTO_F_CONFIGURED, json_object_new_boolean(configured));
+        json_object_object_add(m, PROTO_F_ERROR, json_object_new_string(error));
+        return m;
+}
+
+/* Every hugetlbfs mount of this page size, and a configured one that is not. */
+static json_object *status_mounts(struct daemon *d, uint64_t size_kb)
+{
+        json_object *a = json_object_new_array();
+        const char *want = NULL, *error = "";
+        for (size_t i = 0; i < d->cfg->n_pools; i++)
+                if (d->cfg->pools[i].size_kb == size_kb && d->cfg->mounts[i].path) {
+                        want = d->cfg->mounts[i].path;
+                        error = d->mount_errors[i];
+                }
+        bool listed = false;
+        for (size_t i = 0; i < d->n_mounts; i++) {
+                const struct vmm_mount *m = &d->mounts[i];
+                if (m->size_kb != size_kb)
+                        continue;
+                bool mine = want && strcmp(m->path, want) == 0;
+                listed = listed || mine;
+                json_object_array_add(a, mount_new(m->path, m->options, mine, mine ? error : ""));
+        }
+        if (want && !listed)
+                json_object_array_add(a, mount_new(want, NULL, true, *error ? error : "not mounted"));
+        return a;
+}
+
+static json_object *u64_or_null(bool ok, uint64_t v)
+{
+        return ok ? json_object_new_uint64(v) : NULL;
+}
+
+static json_object *status_shm(struct daemon *d)
+{
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, PROTO_F_GROUP, u64_or_null(d->shm_ok, d->shm.group));
+        json_object_object_add(o, PROTO_F_SHMMAX, u64_or_null(d->shm_ok, d->shm.shmmax));
+        json_object_object_add(o, PROTO_F_SHMALL, u64_or_null(d->shm_ok, d->shm.shmall));
+        json_object_object_add(o, PROTO_F_ERROR, json_object_new_string(d->shm_error));
+        return o;
+}
+
 /* override: a hypothetical target (pool.set dry_run): states are what it would make them. */
 json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct target *override)
 {
@@ -80,6 +129,7 @@ json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct targe
                 json_object_array_add(nodes, n);
         }
         json_object_object_add(o, PROTO_F_NODES, nodes);
+        json_object_object_add(o, PROTO_F_MOUNTS, status_mounts(d, p->size_kb));
         return o;
 }
 
@@ -142,6 +192,7 @@ json_object *status_build(struct daemon *d)
                 json_object_array_add(pools, status_pool(d, &d->pools[i], NULL));
         json_object_object_add(o, PROTO_F_POOLS, pools);
         json_object_object_add(o, PROTO_F_MEASURED, status_measured(d));
+        json_object_object_add(o, PROTO_F_SHM, status_shm(d));
         json_object_object_add(o, PROTO_F_CONVERGED, json_object_new_boolean(reconcile_all_converged(d)));
         return o;
 }

@@ -31,6 +31,7 @@ struct vmm_ctx {
 #define VMMI_ARCH            "/proc/sys/kernel/arch"
 #define VMMI_CMDLINE         "/proc/cmdline"
 #define VMMI_VMSTAT          "/proc/vmstat"
+#define VMMI_MOUNTS          "/proc/mounts"
 
 /* Size of the buffer for one-number sysfs files: "18446744073709551615\n"
  * fits with room to spare; anything longer is not what the kernel writes. */

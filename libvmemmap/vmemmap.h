@@ -151,6 +151,46 @@ struct vmm_memmap {
  * or there are no memory block directories (no CONFIG_MEMORY_HOTPLUG). */
 VMM_PUBLIC int vmm_memmap_read(vmm_ctx *ctx, struct vmm_memmap *ret);
 
+/* ---- hugetlbfs mounts and SysV shared memory ----------------------------- */
+
+#define VMM_MAX_MOUNTS 4096   /* hugetlbfs mounts listed at most (-E2BIG beyond) */
+
+struct vmm_mount {
+        char path[1024];      /* mount point, unescaped */
+        uint64_t size_kb;     /* page size it serves: pagesize=, else the default size */
+        char options[512];    /* as /proc/mounts shows them */
+};
+/* The hugetlbfs mounts in /proc/mounts, in its order; free() *ret_mounts.
+ * Lines the library cannot place (overlong, unparsable pagesize=) are skipped. */
+VMM_PUBLIC int vmm_mounts_list(vmm_ctx *ctx, struct vmm_mount **ret_mounts, size_t *ret_n);
+
+struct vmm_mount_opts {
+        uint64_t size_bytes;      /* size=, 0 for none */
+        uint64_t min_size_bytes;  /* min_size= (reserves pages at mount time), 0 for none */
+        int mode;                 /* mode= of the root directory, -1 for the default */
+        int64_t uid, gid;         /* owner, -1 for the default */
+};
+/* Mount hugetlbfs for size_kb at dir (below the root; created, 0755, if missing)
+ * with nosuid,nodev; opts may be NULL. The kernel's errno when it refuses
+ * (-EPERM without CAP_SYS_ADMIN, -EINVAL for a size without an hstate,
+ * -ENOMEM when min_size= cannot be reserved). */
+VMM_PUBLIC int vmm_hugetlbfs_mount(vmm_ctx *ctx, const char *dir, uint64_t size_kb, const struct vmm_mount_opts *opts);
+
+struct vmm_shm {
+        uint64_t group;    /* vm.hugetlb_shm_group: the gid allowed shmget(SHM_HUGETLB) */
+        uint64_t shmmax;   /* kernel.shmmax, bytes */
+        uint64_t shmall;   /* kernel.shmall, base pages */
+};
+VMM_PUBLIC int vmm_shm_read(vmm_ctx *ctx, struct vmm_shm *ret);
+/* Set vm.hugetlb_shm_group (read back: -EIO if the kernel kept another value). */
+VMM_PUBLIC int vmm_shm_group_set(vmm_ctx *ctx, uint64_t gid);
+#define VMM_SHM_RAISED_SHMMAX 1u
+#define VMM_SHM_RAISED_SHMALL 2u
+/* Raise kernel.shmmax to at least bytes and kernel.shmall to at least as many
+ * base pages; a larger value is never lowered. *ret_raised (may be NULL): the
+ * VMM_SHM_RAISED_* bits of what was written. */
+VMM_PUBLIC int vmm_shm_limits_raise(vmm_ctx *ctx, uint64_t bytes, unsigned *ret_raised);
+
 /* ---- Sizes and counts as operators write them ---------------------------- */
 
 /* "2M", "2MB", "2MiB", "2048kB", "2048K", "1G", "1GB", "1GiB", "4096" (bytes).

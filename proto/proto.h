@@ -86,7 +86,7 @@ const char *proto_error_name(int code);
 #define PROTO_F_ENABLED     "enabled"     /* bool */
 #define PROTO_F_TIMEOUT_MS  "timeout_ms"  /* integer, wait */
 
-/* STATUS: {version, hvo: VMEMMAP, pools: [POOL...], measured: MEASURED, converged} */
+/* STATUS: {version, hvo: VMEMMAP, pools: [POOL...], measured: MEASURED, shm: SHM, converged} */
 #define PROTO_F_VERSION     "version"
 #define PROTO_F_PROTOCOL    "protocol"
 #define PROTO_F_HVO         "hvo"
@@ -96,7 +96,7 @@ const char *proto_error_name(int code);
 
 /* POOL: {size ("2048kB"), size_bytes, pages, free, reserved, surplus, overcommit,
  *        target (null if none), state, reason, optimized_pages, saved_bytes,
- *        saved_exact, nodes: [NODE...]} */
+ *        saved_exact, nodes: [NODE...], mounts: [MOUNT...]} */
 #define PROTO_F_SIZE_BYTES      "size_bytes"
 #define PROTO_F_FREE            "free"
 #define PROTO_F_RESERVED        "reserved"
@@ -112,6 +112,18 @@ const char *proto_error_name(int code);
 #define PROTO_F_RETRIES         "retries"
 
 /* NODE: {node, pages, free, surplus, target (null if none), state, reason, retries} */
+
+/* MOUNT: {path, options (as /proc/mounts shows them; null if not mounted),
+ *         configured (a Mount= of the config), error ("" when fine)} */
+#define PROTO_F_MOUNTS          "mounts"
+#define PROTO_F_OPTIONS         "options"
+#define PROTO_F_CONFIGURED      "configured"
+
+/* SHM: {group (vm.hugetlb_shm_group), shmmax (bytes), shmall (pages), error}; numbers null if unreadable */
+#define PROTO_F_SHM             "shm"
+#define PROTO_F_GROUP           "group"
+#define PROTO_F_SHMMAX          "shmmax"
+#define PROTO_F_SHMALL          "shmall"
 
 /* VMEMMAP: {supported, enabled, boot_param ("on"|"off"|null), kernel, reserve_pages,
  *           page_size, struct_page_size, sizes: [{size, eligible, vmemmap_pages,

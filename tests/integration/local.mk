@@ -7,7 +7,9 @@ TESTS += \
 	integration/config.sh \
 	integration/restart.sh \
 	integration/pernode.sh \
-	kernel/e2e-savings.sh
+	integration/host.sh \
+	kernel/e2e-savings.sh \
+	kernel/host-real.sh
 EXTRA_DIST += \
 	integration/common.sh \
 	integration/hv.py \
@@ -17,4 +19,6 @@ EXTRA_DIST += \
 	integration/config.sh \
 	integration/restart.sh \
 	integration/pernode.sh \
-	kernel/e2e-savings.sh
+	integration/host.sh \
+	kernel/e2e-savings.sh \
+	kernel/host-real.sh

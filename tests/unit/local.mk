@@ -7,7 +7,8 @@ unit_tests = \
 	unit/test-pool \
 	unit/test-malformed \
 	unit/test-hvo \
-	unit/test-memmap
+	unit/test-memmap \
+	unit/test-hugetlbfs
 TESTS += $(unit_tests)
 check_PROGRAMS += $(unit_tests)
 
@@ -21,3 +22,5 @@ unit_test_hvo_SOURCES = unit/test-hvo.c $(UNIT_FAKE)
 unit_test_hvo_LDADD = $(UNIT_LDADD)
 unit_test_memmap_SOURCES = unit/test-memmap.c $(UNIT_FAKE)
 unit_test_memmap_LDADD = $(UNIT_LDADD)
+unit_test_hugetlbfs_SOURCES = unit/test-hugetlbfs.c $(UNIT_FAKE)
+unit_test_hugetlbfs_LDADD = $(UNIT_LDADD)

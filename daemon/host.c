@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What hugeadm sets up beside the pools: hugetlbfs mounts and the SysV shm
+ * settings. Applied at start, on reload and (shm limits) when a target changes.
+ * A mount is never unmounted: files on it may hold pages a consumer still
+ * expects, even while nobody has them open.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+
+static const struct vmm_mount *find_mount(const struct daemon *d, const char *path)
+{
+        const struct vmm_mount *found = NULL;
+        for (size_t i = 0; i < d->n_mounts; i++)
+                if (strcmp(d->mounts[i].path, path) == 0)
+                        found = &d->mounts[i];   /* the last one is on top */
+        return found;
+}
+
+void host_refresh(struct daemon *d)
+{
+        struct vmm_mount *mounts;
+        size_t n;
+        if (vmm_mounts_list(d->ctx, &mounts, &n) == 0) {
+                free(d->mounts);
+                d->mounts = mounts;
+                d->n_mounts = n;
+        }
+        d->shm_ok = vmm_shm_read(d->ctx, &d->shm) == 0;
+}
+
+/* Mount what is configured and missing. A failure is logged when it first
+ * appears or changes, and tried again at every refresh (min_size= may fit once
+ * the pool has grown). */
+static void apply_mount(struct daemon *d, size_t i)
+{
+        const struct mount_spec *m = &d->cfg->mounts[i];
+        uint64_t size_kb = d->cfg->pools[i].size_kb;
+        char label[32], error[sizeof d->mount_errors[i]] = "";
+        vmm_size_label(size_kb, label, sizeof label);
+
+        const struct vmm_mount *have = find_mount(d, m->path);
+        if (have && have->size_kb != size_kb) {
+                char other[32];
+                vmm_size_label(have->size_kb, other, sizeof other);
+                snprintf(error, sizeof error, "%s is already a hugetlbfs mount of %s pages", m->path, other);
+        } else if (!have) {
+                int r = vmm_hugetlbfs_mount(d->ctx, m->path, size_kb, &m->opts);
+                if (r < 0)
+                        snprintf(error, sizeof error, "cannot mount hugetlbfs at %s: %s", m->path, strerror(-r));
+                else {
+                        log_pool(LOG_NOTICE, label, -1, UINT64_MAX, "Mounted hugetlbfs for %s pages at %s", label, m->path);
+                        host_refresh(d);
+                }
+        }
+        if (error[0] && strcmp(error, d->mount_errors[i]) != 0)
+                log_pool(LOG_ERR, label, -1, UINT64_MAX, "Mount=%s: %s", m->path, error);
+        snprintf(d->mount_errors[i], sizeof d->mount_errors[i], "%s", error);
+}
+
+void host_mounts_retry(struct daemon *d)
+{
+        for (size_t i = 0; i < d->cfg->n_pools; i++)
+                if (d->cfg->mounts[i].path && d->mount_errors[i][0])
+                        apply_mount(d, i);
+}
+
+/* Bytes the configured targets add up to: what shmmax/shmall must allow. */
+static uint64_t target_bytes(const struct daemon *d)
+{
+        uint64_t total = 0;
+        for (size_t i = 0; i < d->n_pools; i++) {
+                struct target t;
+                daemon_effective_target(d, d->pools[i].size_kb, &t);
+                uint64_t pages = t.has_pages ? t.pages : 0;
+                for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                        if (t.node_mask & (UINT64_C(1) << node))
+                                pages += t.node_pages[node];
+                uint64_t bytes = d->pools[i].size_kb * 1024;
+                if (pages > (UINT64_MAX - total) / bytes)
+                        return UINT64_MAX;
+                total += pages * bytes;
+        }
+        return total;
+}
+
+void host_apply_shm(struct daemon *d)
+{
+        int r;
+        if (!d->cfg->has_shm_gid && !d->cfg->shm_limits)
+                return;
+        d->shm_error[0] = '\0';
+        if (d->cfg->has_shm_gid) {
+                if (!d->shm_ok || d->shm.group != d->cfg->shm_gid) {
+                        if ((r = vmm_shm_group_set(d->ctx, d->cfg->shm_gid)) < 0) {
+                                snprintf(d->shm_error, sizeof d->shm_error, "cannot set vm.hugetlb_shm_group to %u: %s",
+                                         (unsigned)d->cfg->shm_gid, strerror(-r));
+                                log_error("%s", d->shm_error);
+                        } else
+                                log_notice("vm.hugetlb_shm_group set to %u", (unsigned)d->cfg->shm_gid);
+                }
+        }
+        if (d->cfg->shm_limits) {
+                unsigned raised = 0;
+                uint64_t bytes = target_bytes(d);
+                if ((r = vmm_shm_limits_raise(d->ctx, bytes, &raised)) < 0) {
+                        snprintf(d->shm_error, sizeof d->shm_error, "cannot raise kernel.shmmax/shmall to %" PRIu64
+                                 " bytes: %s", bytes, strerror(-r));
+                        log_error("%s", d->shm_error);
+                } else if (raised)
+                        log_notice("Raised%s%s to fit %" PRIu64 " bytes of pools",
+                                   raised & VMM_SHM_RAISED_SHMMAX ? " kernel.shmmax" : "",
+                                   raised & VMM_SHM_RAISED_SHMALL ? " kernel.shmall" : "", bytes);
+        }
+        d->shm_ok = vmm_shm_read(d->ctx, &d->shm) == 0;
+}
+
+void host_apply(struct daemon *d)
+{
+        host_refresh(d);
+        for (size_t i = 0; i < d->cfg->n_pools; i++) {
+                d->mount_errors[i][0] = '\0';
+                if (d->cfg->mounts[i].path)
+                        apply_mount(d, i);
+        }
+        host_apply_shm(d);
+}
+
+void host_free(struct daemon *d)
+{
+        free(d->mounts);
+        d->mounts = NULL;
+        d->n_mounts = 0;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hugetlbfs mounts (listing from /proc/mounts, mounting) and the SysV shm
+ * settings that gate hugepage shared memory. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+/* /proc/mounts escapes space, tab, newline and backslash as \ooo. */
+static void unescape_octal(char *s)
+{
+        char *w = s;
+        for (char *r = s; *r; r++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+                    r[3] <= '7') {
+                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 3;
+                } else
+                        *w++ = *r;
+        }
+        *w = '\0';
+}
+
+/* The default hugepage size: "Hugepagesize:    2048 kB" in /proc/meminfo. */
+static int default_size_kb(vmm_ctx *ctx, uint64_t *ret)
+{
+        char path[PATH_MAX], buf[8192];
+        int r = vmmi_path(ctx, path, "/proc/meminfo");
+        if (r < 0)
+                return r;
+        ssize_t n = vmmi_read_file(path, buf, sizeof buf);
+        if (n < 0)
+                return (int)n;
+        const char *f = strncmp(buf, "Hugepagesize:", 13) == 0 ? buf : strstr(buf, "\nHugepagesize:");
+        if (!f)
+                return -ENODATA;
+        f = strchr(f, ':') + 1;
+        uint64_t kb;
+        char unit[4] = "";
+        if (sscanf(f, "%" SCNu64 " %3s", &kb, unit) != 2 || strcmp(unit, "kB") != 0 || kb == 0)
+                return -EBADMSG;
+        *ret = kb;
+        return 0;
+}
+
+/* The page size a hugetlbfs mount serves: pagesize= in its options, else the default. */
+static int mount_size_kb(const char *options, uint64_t default_kb, uint64_t *ret)
+{
+        for (const char *o = options; o && *o; o = strchr(o, ',') ? strchr(o, ',') + 1 : NULL) {
+                if (strncmp(o, "pagesize=", 9) != 0)
+                        continue;
+                char text[32];
+                size_t len = strcspn(o + 9, ",");
+                uint64_t bytes;
+                if (len == 0 || len >= sizeof text)
+                        return -EBADMSG;
+                memcpy(text, o + 9, len);
+                text[len] = '\0';
+                if (vmm_size_parse(text, &bytes) < 0 || bytes < 1024 || bytes % 1024)
+                        return -EBADMSG;
+                *ret = bytes / 1024;
+                return 0;
+        }
+        if (!default_kb)
+                return -ENODATA;
+        *ret = default_kb;
+        return 0;
+}
+
+int vmm_mounts_list(vmm_ctx *ctx, struct vmm_mount **ret_mounts, size_t *ret_n)
+{
+        char path[PATH_MAX];
+        int r = vmmi_path(ctx, path, VMMI_MOUNTS);
+        if (r < 0)
+                return r;
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        uint64_t default_kb = 0;
+        if (default_size_kb(ctx, &default_kb) < 0)
+                default_kb = 0;   /* then only mounts that name their pagesize= are placed */
+
+        struct vmm_mount *mounts = NULL;
+        size_t n = 0, cap = 0;
+        char *line = NULL;
+        size_t line_cap = 0;
+        r = 0;
+        while (getline(&line, &line_cap, f) >= 0) {
+                char *save = NULL, *dev = strtok_r(line, " \n", &save), *dir = strtok_r(NULL, " \n", &save),
+                     *type = strtok_r(NULL, " \n", &save), *opts = strtok_r(NULL, " \n", &save);
+                if (!dev || !dir || !type || !opts || strcmp(type, "hugetlbfs") != 0)
+                        continue;
+                unescape_octal(dir);
+                struct vmm_mount m = { 0 };
+                if (strlen(dir) >= sizeof m.path || strlen(opts) >= sizeof m.options ||
+                    mount_size_kb(opts, default_kb, &m.size_kb) < 0)
+                        continue;   /* not a mount we could name or place; skip it, not the list */
+                memcpy(m.path, dir, strlen(dir) + 1);
+                memcpy(m.options, opts, strlen(opts) + 1);
+                if (n == cap) {
+                        size_t ncap = cap ? cap * 2 : 8;
+                        struct vmm_mount *nm = ncap <= VMM_MAX_MOUNTS ? realloc(mounts, ncap * sizeof *nm) : NULL;
+                        if (!nm) {
+                                r = ncap <= VMM_MAX_MOUNTS ? -ENOMEM : -E2BIG;
+                                break;
+                        }
+                        mounts = nm;
+                        cap = ncap;
+                }
+                mounts[n++] = m;
+        }
+        if (!r && ferror(f))
+                r = -EIO;
+        free(line);
+        fclose(f);
+        if (r < 0) {
+                free(mounts);
+                return r;
+        }
+        *ret_mounts = mounts;
+        *ret_n = n;
+        return 0;
+}
+
+/* mkdir -p below the root; directories it creates are 0755. */
+static int make_dirs(char *path)
+{
+        for (char *p = path + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char c = *p;
+                *p = '\0';
+                int r = mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
+                *p = c;
+                if (r < 0)
+                        return r;
+                if (!c)
+                        return 0;
+        }
+}
+
+int vmm_hugetlbfs_mount(vmm_ctx *ctx, const char *dir, uint64_t size_kb, const struct vmm_mount_opts *opts)
+{
+        char path[PATH_MAX], data[256];
+        if (!dir || dir[0] != '/' || !size_kb)
+                return -EINVAL;
+        int r = vmmi_path(ctx, path, "%s", dir);
+        if (r < 0)
+                return r;
+        int n = snprintf(data, sizeof data, "pagesize=%" PRIu64 "K", size_kb);
+        if (opts && opts->size_bytes)
+                n += snprintf(data + n, sizeof data - (size_t)n, ",size=%" PRIu64, opts->size_bytes);
+        if (opts && opts->min_size_bytes)
+                n += snprintf(data + n, sizeof data - (size_t)n, ",min_size=%" PRIu64, opts->min_size_bytes);
+        if (opts && opts->mode >= 0)
+                n += snprintf(data + n, sizeof data - (size_t)n, ",mode=%o", (unsigned)opts->mode);
+        if (opts && opts->uid >= 0)
+                n += snprintf(data + n, sizeof data - (size_t)n, ",uid=%" PRId64, opts->uid);
+        if (opts && opts->gid >= 0)
+                n += snprintf(data + n, sizeof data - (size_t)n, ",gid=%" PRId64, opts->gid);
+        if (n < 0 || (size_t)n >= sizeof data)
+                return -EINVAL;
+        if ((r = make_dirs(path)) < 0)
+                return r;
+        if (mount("hugetlbfs", path, "hugetlbfs", MS_NOSUID | MS_NODEV, data) < 0)
+                return -errno;
+        return 0;
+}
+
+int vmm_shm_read(vmm_ctx *ctx, struct vmm_shm *ret)
+{
+        char path[PATH_MAX];
+        struct vmm_shm s;
+        int r;
+        if ((r = vmmi_path(ctx, path, "/proc/sys/vm/hugetlb_shm_group")) < 0 || (r = vmmi_read_u64(path, &s.group)) < 0 ||
+            (r = vmmi_path(ctx, path, "/proc/sys/kernel/shmmax")) < 0 || (r = vmmi_read_u64(path, &s.shmmax)) < 0 ||
+            (r = vmmi_path(ctx, path, "/proc/sys/kernel/shmall")) < 0 || (r = vmmi_read_u64(path, &s.shmall)) < 0)
+                return r;
+        *ret = s;
+        return 0;
+}
+
+/* Write a number and read it back: the kernel clamps some sysctls silently. */
+static int write_checked(vmm_ctx *ctx, const char *file, uint64_t value)
+{
+        char path[PATH_MAX];
+        uint64_t back;
+        int r;
+        if ((r = vmmi_path(ctx, path, "%s", file)) < 0 || (r = vmmi_write_u64(path, value)) < 0 ||
+            (r = vmmi_read_u64(path, &back)) < 0)
+                return r;
+        return back == value ? 0 : -EIO;
+}
+
+int vmm_shm_group_set(vmm_ctx *ctx, uint64_t gid)
+{
+        if (gid > UINT32_MAX - 1)
+                return -ERANGE;
+        return write_checked(ctx, "/proc/sys/vm/hugetlb_shm_group", gid);
+}
+
+int vmm_shm_limits_raise(vmm_ctx *ctx, uint64_t bytes, unsigned *ret_raised)
+{
+        struct vmm_shm s;
+        uint64_t page = ctx->page_size;
+        unsigned raised = 0;
+        int r = vmm_shm_read(ctx, &s);
+        if (r < 0)
+                return r;
+        uint64_t pages = bytes / page + (bytes % page != 0);
+        if (s.shmmax < bytes) {
+                if ((r = write_checked(ctx, "/proc/sys/kernel/shmmax", bytes)) < 0)
+                        return r;
+                raised |= VMM_SHM_RAISED_SHMMAX;
+        }
+        if (s.shmall < pages) {
+                if ((r = write_checked(ctx, "/proc/sys/kernel/shmall", pages)) < 0)
+                        return r;
+                raised |= VMM_SHM_RAISED_SHMALL;
+        }
+        if (ret_raised)
+                *ret_raised = raised;
+        return 0;
+}

@@ -129,8 +129,14 @@ static int no_page(vmm_ctx *ctx, struct verify *v)
                 return fail(v, "no-free-page", "no free page in the %s pool: all %" PRIu64 " free pages are reserved"
                             " (free_hugepages %" PRIu64 ", resv_hugepages %" PRIu64 "); %s",
                             v->label, p.free, p.free, p.reserved, grow);
+        /* Then the mount's size= (statfs: blocks, none free) or a cgroup said no. */
+        struct statfs sf;
+        if (statfs(v->path, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree == 0)
+                return fail(v, "limit", "mmap of one %s page from %s was refused (%s) although the pool has %" PRIu64
+                            " unreserved free pages: the mount's size= limit (%" PRIu64 " pages) is used up",
+                            v->label, v->path, strerror(ENOMEM), p.free - p.reserved, (uint64_t)sf.f_blocks);
         return fail(v, "limit", "mmap of one %s page from %s was refused (%s) although the pool has %" PRIu64
-                    " unreserved free pages: the mount's size= limit or a hugetlb cgroup limit is reached",
+                    " unreserved free pages: a hugetlb cgroup limit of this process is reached",
                     v->label, v->path, strerror(ENOMEM), p.free - p.reserved);
 }
 
@@ -313,9 +319,10 @@ static int exercise(vmm_ctx *ctx, struct verify *v)
                                     " in it (%s), so libhugetlbfs skips it; run as root, or mount it with a mode=, uid="
                                     " or gid= that lets this user in", mnt, v->label, strerror(e));
                 return fail(v, "no-mount", "no hugetlbfs mount for %s pages%s%s%s; mount one with"
-                            " 'mount -t hugetlbfs -o pagesize=%s none /dev/hugepages-%s' or a Mount= line in the pool's"
-                            " section of hugevmd.conf", v->label, env ? " (HUGETLB_PATH is set: only " : "",
-                            env ? env : "", env ? " was looked at)" : "", v->short_size, v->short_size);
+                            " 'mount -t hugetlbfs -o pagesize=%s none /dev/hugepages-%s', or have hugevmd mount it:"
+                            " Mount=/dev/hugepages-%s in the [Pool %s] section of hugevmd.conf", v->label,
+                            env ? " (HUGETLB_PATH is set: only " : "", env ? env : "", env ? " was looked at)" : "",
+                            v->short_size, v->short_size, v->short_size, v->short_size);
         }
         /* libhugetlbfs would only log a failed mkstemp; ask first to say why. */
         if (access(v->path, W_OK | X_OK) < 0)

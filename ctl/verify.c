@@ -30,6 +30,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "verify.h"
 #include "vmemmap.h"
 
@@ -354,10 +355,10 @@ static void report(const struct verify *v, int ex, bool json)
 {
         if (json) {
                 json_object *o = json_object_new_object();
-                json_object_object_add(o, "size", json_object_new_string(v->label));
-                json_object_object_add(o, "size_bytes", json_object_new_uint64(v->size_bytes));
+                json_object_object_add(o, PROTO_F_SIZE, json_object_new_string(v->label));
+                json_object_object_add(o, PROTO_F_SIZE_BYTES, json_object_new_uint64(v->size_bytes));
                 json_object_object_add(o, "verified", json_object_new_boolean(ex == V_OK));
-                json_object_object_add(o, "path", v->path ? json_object_new_string(v->path) : NULL);
+                json_object_object_add(o, PROTO_F_PATH, v->path ? json_object_new_string(v->path) : NULL);
                 json_object_object_add(o, "mapped", json_object_new_boolean(v->mapped));
                 json_object_object_add(o, "touched", json_object_new_boolean(v->touched));
                 json_object_object_add(o, "base_pages", json_object_new_uint64(v->base_pages));
@@ -371,8 +372,8 @@ static void report(const struct verify *v, int ex, bool json)
                         json_object_object_add(o, "last_flags", json_object_new_uint64(v->last_flags));
                 }
                 if (ex != V_OK) {
-                        json_object_object_add(o, "reason", json_object_new_string(v->reason));
-                        json_object_object_add(o, "message", json_object_new_string(v->message));
+                        json_object_object_add(o, PROTO_F_REASON, json_object_new_string(v->reason));
+                        json_object_object_add(o, PROTO_F_MESSAGE, json_object_new_string(v->message));
                 }
                 puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                        JSON_C_TO_STRING_NOSLASHESCAPE));

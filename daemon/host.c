@@ -82,7 +82,7 @@ static uint64_t target_bytes(const struct daemon *d)
                 uint64_t pages = t.has_pages ? t.pages : 0;
                 for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
                         if (t.node_mask & (UINT64_C(1) << node))
-                                pages += t.node_pages[node];
+                                pages = t.node_pages[node] > UINT64_MAX - pages ? UINT64_MAX : pages + t.node_pages[node];
                 uint64_t bytes = d->pools[i].size_kb * 1024;
                 if (pages > (UINT64_MAX - total) / bytes)
                         return UINT64_MAX;

@@ -3,6 +3,7 @@
  * settings that gate hugepage shared memory. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -129,6 +130,27 @@ int vmm_mounts_list(vmm_ctx *ctx, struct vmm_mount **ret_mounts, size_t *ret_n)
         return 0;
 }
 
+/* A mount over a directory hides what is in it (a Mount=/dev typo would hide
+ * the devices): only an empty or missing directory is mounted over. */
+static int dir_empty_or_missing(const char *path)
+{
+        DIR *dir = opendir(path);
+        if (!dir)
+                return errno == ENOENT ? 0 : -errno;
+        struct dirent *e;
+        int r = 0;
+        errno = 0;
+        while ((e = readdir(dir)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                        r = -ENOTEMPTY;
+                        break;
+                }
+        if (!e && errno)
+                r = -errno;
+        closedir(dir);
+        return r;
+}
+
 /* mkdir -p below the root; directories it creates are 0755. */
 static int make_dirs(char *path)
 {
@@ -167,7 +189,7 @@ int vmm_hugetlbfs_mount(vmm_ctx *ctx, const char *dir, uint64_t size_kb, const s
                 n += snprintf(data + n, sizeof data - (size_t)n, ",gid=%" PRId64, opts->gid);
         if (n < 0 || (size_t)n >= sizeof data)
                 return -EINVAL;
-        if ((r = make_dirs(path)) < 0)
+        if ((r = dir_empty_or_missing(path)) < 0 || (r = make_dirs(path)) < 0)
                 return r;
         if (mount("hugetlbfs", path, "hugetlbfs", MS_NOSUID | MS_NODEV, data) < 0)
                 return -errno;

@@ -171,9 +171,10 @@ struct vmm_mount_opts {
         int64_t uid, gid;         /* owner, -1 for the default */
 };
 /* Mount hugetlbfs for size_kb at dir (below the root; created, 0755, if missing)
- * with nosuid,nodev; opts may be NULL. The kernel's errno when it refuses
- * (-EPERM without CAP_SYS_ADMIN, -EINVAL for a size without an hstate,
- * -ENOMEM when min_size= cannot be reserved). */
+ * with nosuid,nodev; opts may be NULL. -ENOTEMPTY if dir holds anything (the
+ * mount would hide it), -ENOTDIR if it is not a directory. The kernel's errno
+ * when it refuses (-EPERM without CAP_SYS_ADMIN, -EINVAL for a size without an
+ * hstate, -ENOMEM when min_size= cannot be reserved). */
 VMM_PUBLIC int vmm_hugetlbfs_mount(vmm_ctx *ctx, const char *dir, uint64_t size_kb, const struct vmm_mount_opts *opts);
 
 struct vmm_shm {

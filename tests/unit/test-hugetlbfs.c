@@ -79,6 +79,10 @@ static void test_mounts(void)
 
         is_int(vmm_hugetlbfs_mount(ctx, "relative", 2048, NULL), -EINVAL, "mount: a relative path is -EINVAL");
         is_int(vmm_hugetlbfs_mount(ctx, "/x", 0, NULL), -EINVAL, "mount: size 0 is -EINVAL");
+        fake_file(root, "/dev/null-ish", "%s", "");
+        is_int(vmm_hugetlbfs_mount(ctx, "/dev", 2048, NULL), -ENOTEMPTY,
+               "mount: over a directory with files in it is -ENOTEMPTY (nothing hidden)");
+        is_int(vmm_hugetlbfs_mount(ctx, "/dev/null-ish", 2048, NULL), -ENOTDIR, "mount: over a file is -ENOTDIR");
         vmm_ctx_free(ctx);
         fake_root_free(root);
 }

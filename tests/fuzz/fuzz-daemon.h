@@ -182,13 +182,13 @@ static void teardown(struct daemon *d)
         while (d->job_running)
                 uv_run(d->loop, UV_RUN_ONCE);
         rpc_waits_free(d);
-        uv_close((uv_handle_t *)&d->refresh_timer, NULL);
-        uv_close((uv_handle_t *)&d->retry_timer, NULL);
+        reconcile_close(d);
         uv_run(d->loop, UV_RUN_DEFAULT);
         r = uv_loop_close(d->loop);
         CHECK(r == 0, "uv_loop_close: %s (a handle was left open)", uv_strerror(r));
         metrics_free(d->metrics);
         config_free(d->cfg);
+        host_free(d);
         free(d->nodes);
         vmm_ctx_free(d->ctx);
         vmm_ctx_free(d->worker_ctx);

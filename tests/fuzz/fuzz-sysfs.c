@@ -21,7 +21,9 @@
  *   - hstate, node and memory-block directory names: exactly the names that
  *     are "<prefix><decimal without leading zeros>[suffix]", sorted;
  *   - memmap: baseline from the block count and size, saved = baseline -
- *     current, -ENODATA when a counter is missing.
+ *     current, -ENODATA when a counter is missing;
+ *   - /proc/mounts: no more hugetlbfs mounts than hugetlbfs lines, each with
+ *     a page size and terminated fields (pagesize= or /proc/meminfo's default).
  */
 #include "config.h"
 
@@ -56,6 +58,7 @@ enum {
         F_NR, F_FREE, F_RESV, F_SURPLUS, F_OVERCOMMIT,
         F_NODE_NR, F_NODE_FREE, F_NODE_SURPLUS,
         F_VMSTAT, F_CMDLINE, F_OSRELEASE, F_ARCH, F_HVO, F_BLOCK_SIZE,
+        F_MOUNTS, F_MEMINFO,
         N_FILES
 };
 
@@ -74,6 +77,8 @@ static const char *const files[N_FILES] = {
         [F_ARCH] = "/proc/sys/kernel/arch",
         [F_HVO] = "/proc/sys/vm/hugetlb_optimize_vmemmap",
         [F_BLOCK_SIZE] = MEM "/block_size_bytes",
+        [F_MOUNTS] = "/proc/mounts",
+        [F_MEMINFO] = "/proc/meminfo",
 };
 
 struct piece {
@@ -591,6 +596,40 @@ static void check_memmap(vmm_ctx *ctx, const struct piece *pcs, const struct dir
         CHECK(m.saved_bytes == (m.saved_pages > 0 ? (uint64_t)m.saved_pages * PAGE : 0), "saved bytes");
 }
 
+/* The mount table: every mount listed is a hugetlbfs line of the input, with a
+ * page size, a path and options that fit their fields and a path that starts
+ * where the line's second field does; no more mounts than hugetlbfs lines. */
+static void check_mounts(vmm_ctx *ctx, const struct piece *pcs)
+{
+        const struct piece *mt = &pcs[F_MOUNTS];
+        struct vmm_mount *m = NULL;
+        size_t n = 0, lines = 0;
+        int r = vmm_mounts_list(ctx, &m, &n);
+        if (!mt->present) {
+                CHECK(r == -ENOENT, "no /proc/mounts but vmm_mounts_list gave %d", r);
+                return;
+        }
+        CHECK(r == 0 || r == -ENOMEM || r == -E2BIG, "vmm_mounts_list gave %d", r);
+        if (r < 0)
+                return;
+        /* Lines naming hugetlbfs anywhere: an upper bound on what may be listed. */
+        for (size_t i = 0, start = 0; i <= mt->len; i++)
+                if (i == mt->len || mt->data[i] == '\n') {
+                        if (memmem(mt->data + start, i - start, "hugetlbfs", 9))
+                                lines++;
+                        start = i + 1;
+                }
+        CHECK(n <= lines, "%zu mounts listed from %zu hugetlbfs lines", n, lines);
+        CHECK((n == 0) == (m == NULL), "%zu mounts but array %p", n, (void *)m);
+        for (size_t i = 0; i < n; i++) {
+                CHECK(m[i].size_kb > 0, "mount %zu has page size 0", i);
+                CHECK(memchr(m[i].path, '\0', sizeof m[i].path) && memchr(m[i].options, '\0', sizeof m[i].options),
+                      "mount %zu: path or options not terminated", i);
+                CHECK(!strchr(m[i].options, ' ') && !strchr(m[i].options, '\n'), "mount %zu: options hold a separator", i);
+        }
+        free(m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const struct vmm_platform x86 = { .page_size = PAGE, .struct_page_size = STRUCT_PAGE };
@@ -618,6 +657,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_hvo(ctx, pcs);
         check_lists(ctx, &dirs);
         check_memmap(ctx, pcs, &dirs);
+        check_mounts(ctx, pcs);
         vmm_ctx_free(ctx);
         remove_dirs(&dirs);
         return 0;

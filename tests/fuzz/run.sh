@@ -66,7 +66,13 @@ EOF
 cflags=(-g -O1 -std=gnu11 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
         -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter
         -I"$out/include" -I"$src/libvmemmap" -I"$src/proto" -I"$src/daemon")
-lib=("$src"/libvmemmap/{ctx,io,pool,hvo,memmap,size}.c)
+# am_sources FILE VAR: the .c files of VAR_SOURCES in a Makefile.am, one place for the list.
+am_sources() {
+        awk -v var="$2_SOURCES" '$1 == var {on = 1} on {print; if (!/\\$/) exit}' "$1" |
+                tr ' \t\\=' '\n\n\n\n' | grep '\.c$'
+}
+mapfile -t lib < <(am_sources "$src/libvmemmap/Makefile.am" libvmemmap_la | sed "s|^|$src/libvmemmap/|")
+[ ${#lib[@]} -gt 0 ] || { echo "Bail out! no libvmemmap sources found in libvmemmap/Makefile.am"; exit 1; }
 
 # name | sources | pkg-config modules | max_len
 fuzzers=(
@@ -80,8 +86,8 @@ fuzzers=(
         fuzzers+=("fuzz-state|$here/fuzz-state.c $src/daemon/state.c ${lib[*]}|json-c|4096")
 # The request fuzzer links the daemon as daemon/Makefile.am lists it, but for
 # main.c (its main) and server.c (the socket layer, replaced by the harness).
-daemon_sources=$(awk '/^hugevmd_SOURCES/ {on = 1} on {print; if (!/\\$/) exit}' "$src/daemon/Makefile.am" |
-        tr ' \t\\=' '\n\n\n\n' | grep '\.c$' | grep -v -x -e main.c -e server.c | sed "s|^|$src/daemon/|" | tr '\n' ' ')
+daemon_sources=$(am_sources "$src/daemon/Makefile.am" hugevmd | grep -v -x -e main.c -e server.c |
+        sed "s|^|$src/daemon/|" | tr '\n' ' ')
 daemon_pkgs="json-c libuv inih libsystemd libmicrohttpd"
 [ -f "$here/fuzz-rpc.c" ] && [ -n "$daemon_sources" ] &&
         fuzzers+=("fuzz-rpc|$here/fuzz-rpc.c $daemon_sources $src/proto/proto.c ${lib[*]}|$daemon_pkgs|2048")

@@ -165,27 +165,39 @@ accel=tcg
 if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qw pdpe1gb /proc/cpuinfo; then accel=kvm; fi
 note "accelerator: $accel$([ -e /dev/kvm ] || echo ' (no /dev/kvm)')"
 append="console=ttyS0 panic=-1 oops=panic nokaslr quiet hugetlb_free_vmemmap=off"
-: >"$work/console.log"; : >"$work/tap.log"
-t_boot=$(date +%s)
-qemu-system-x86_64 \
-        -machine pc -accel "$accel" -cpu max -smp 2 -m 6G \
-        -object memory-backend-ram,id=m0,size=3G -numa node,memdev=m0,nodeid=0,cpus=0 \
-        -object memory-backend-ram,id=m1,size=3G -numa node,memdev=m1,nodeid=1,cpus=1 \
-        -nodefaults -display none -no-reboot \
-        -serial "file:$work/console.log" -serial "file:$work/tap.log" \
-        -kernel "$vmlinuz" -initrd "$work/initrd.gz" -append "$append" \
-        >"$work/qemu.out" 2>&1 &
-qemu_pid=$!
-timed_out=0
-deadline=$((t_boot + vm_timeout))
-while kill -0 "$qemu_pid" 2>/dev/null; do
-        if [ "$(date +%s)" -ge "$deadline" ]; then
-                timed_out=1; kill -KILL "$qemu_pid" 2>/dev/null || true; break
-        fi
-        sleep 1
-done
-qemu_rc=0; wait "$qemu_pid" 2>/dev/null || qemu_rc=$?
-qemu_pid=
+
+# boot: run the VM with $accel until it powers off or vm_timeout; sets qemu_rc, timed_out.
+boot() {
+        : >"$work/console.log"; : >"$work/tap.log"
+        t_boot=$(date +%s)
+        qemu-system-x86_64 \
+                -machine pc -accel "$accel" -cpu max -smp 2 -m 6G \
+                -object memory-backend-ram,id=m0,size=3G -numa node,memdev=m0,nodeid=0,cpus=0 \
+                -object memory-backend-ram,id=m1,size=3G -numa node,memdev=m1,nodeid=1,cpus=1 \
+                -nodefaults -display none -no-reboot \
+                -serial "file:$work/console.log" -serial "file:$work/tap.log" \
+                -kernel "$vmlinuz" -initrd "$work/initrd.gz" -append "$append" \
+                >"$work/qemu.out" 2>&1 &
+        qemu_pid=$!
+        timed_out=0
+        local deadline=$((t_boot + vm_timeout))
+        while kill -0 "$qemu_pid" 2>/dev/null; do
+                if [ "$(date +%s)" -ge "$deadline" ]; then
+                        timed_out=1; kill -KILL "$qemu_pid" 2>/dev/null || true; break
+                fi
+                sleep 1
+        done
+        qemu_rc=0; wait "$qemu_pid" 2>/dev/null || qemu_rc=$?
+        qemu_pid=
+}
+boot
+# Nested KVM may refuse -cpu max's vCPU (seen: "failed to set MSR 0x10a"):
+# a VM that died before its kernel printed anything runs again under TCG.
+if [ "$accel" = kvm ] && [ "$qemu_rc" != 0 ] && [ ! -s "$work/console.log" ]; then
+        note "KVM could not start the VM ($(grep -m1 -i error "$work/qemu.out" || tail -n1 "$work/qemu.out")); again with software emulation"
+        accel=tcg
+        boot
+fi
 t_end=$(date +%s)
 
 # ---- Report -------------------------------------------------------------------

@@ -54,7 +54,9 @@ static void apply_mount(struct daemon *d, size_t i)
         } else if (!have) {
                 int r = vmm_hugetlbfs_mount(d->ctx, m->path, size_kb, &m->opts);
                 if (r < 0)
-                        snprintf(error, sizeof error, "cannot mount hugetlbfs at %s: %s", m->path, strerror(-r));
+                        snprintf(error, sizeof error, "cannot mount hugetlbfs at %s: %s%s", m->path, strerror(-r),
+                                 r == -EPERM ? " (mounting needs CAP_SYS_ADMIN, which the shipped hugevmd.service"
+                                               " does not have: use a systemd .mount unit, see docs/systemd.md)" : "");
                 else {
                         log_pool(LOG_NOTICE, label, -1, UINT64_MAX, "Mounted hugetlbfs for %s pages at %s", label, m->path);
                         host_refresh(d);
@@ -112,7 +114,9 @@ void host_apply_shm(struct daemon *d)
                 uint64_t bytes = target_bytes(d);
                 if ((r = vmm_shm_limits_raise(d->ctx, bytes, &raised)) < 0) {
                         snprintf(d->shm_error, sizeof d->shm_error, "cannot raise kernel.shmmax/shmall to %" PRIu64
-                                 " bytes: %s", bytes, strerror(-r));
+                                 " bytes: %s%s", bytes, strerror(-r),
+                                 r == -EROFS ? " (the shipped hugevmd.service keeps /proc/sys/kernel read-only and has"
+                                               " its own IPC namespace: set them in /etc/sysctl.d)" : "");
                         log_error("%s", d->shm_error);
                 } else if (raised)
                         log_notice("Raised%s%s to fit %" PRIu64 " bytes of pools",

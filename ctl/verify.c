@@ -3,7 +3,10 @@
  * hugevmctl verify SIZE: one hugepage end to end, in this process, without the
  * daemon (it must work when hugevmd is down). A pool's counters say pages
  * exist; this says a program can get one and that it is what it claims:
- *   1. libhugetlbfs names a hugetlbfs mount for the size;
+ *   1. libhugetlbfs names a hugetlbfs mount for the size (loaded here, not
+ *      linked into hugevmctl: its constructor reads /proc/mounts and
+ *      /proc/meminfo at every start, ~1 ms of each command, and its shmget()
+ *      would stand in for libc's);
  *   2. one page is mapped MAP_SHARED from an unlinked file there (the mmap
  *      reserves the page, so an empty pool fails here with ENOMEM, not later);
  *   3. it is written and read back (SIGBUS caught and named);
@@ -13,6 +16,7 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hugetlbfs.h>
@@ -41,10 +45,18 @@ enum { V_OK = 0, V_ERROR = 1, V_USAGE = 2 }; /* hugevmctl's exit codes */
 #define BIT(n) (UINT64_C(1) << (n))
 #define PATTERN UINT64_C(0x68756765766d0000) /* "hugevm", xor the base page index */
 
+/* The two libhugetlbfs functions verify uses, typed from its header. */
+struct hugetlbfs_api {
+        void *handle;
+        __typeof__(hugetlbfs_find_path_for_size) *find_path_for_size;
+        __typeof__(hugetlbfs_unlinked_fd_for_size) *unlinked_fd_for_size;
+};
+
 struct verify {
         uint64_t size_kb, size_bytes, page_size, base_pages;
         char label[32];       /* "2048kB", as sysfs and hugevmctl status name it */
         char short_size[32];  /* "2M", as mount -o pagesize= and set take it */
+        struct hugetlbfs_api lib;
         const char *path;     /* the hugetlbfs mount; libhugetlbfs owns the string */
         bool mapped, touched, frame_read;
         uint64_t pfn, last_pfn, flags, last_flags;
@@ -308,9 +320,26 @@ static bool find_unusable_mount(uint64_t size_bytes, char *buf, size_t len, int 
         return found;
 }
 
+static int load_hugetlbfs(struct verify *v)
+{
+        struct hugetlbfs_api *api = &v->lib;
+        api->handle = dlopen(LIBHUGETLBFS_SONAME, RTLD_NOW | RTLD_LOCAL);
+        if (api->handle) {
+                *(void **)&api->find_path_for_size = dlsym(api->handle, "hugetlbfs_find_path_for_size");
+                *(void **)&api->unlinked_fd_for_size = dlsym(api->handle, "hugetlbfs_unlinked_fd_for_size");
+                if (api->find_path_for_size && api->unlinked_fd_for_size)
+                        return V_OK;
+        }
+        return fail(v, "libhugetlbfs", "verify needs %s (Debian: apt-get install libhugetlbfs0): %s",
+                    LIBHUGETLBFS_SONAME, dlerror());
+}
+
 static int exercise(vmm_ctx *ctx, struct verify *v)
 {
-        v->path = hugetlbfs_find_path_for_size((long)v->size_bytes);
+        int ex = load_hugetlbfs(v);
+        if (ex != V_OK)
+                return ex;
+        v->path = v->lib.find_path_for_size((long)v->size_bytes);
         if (!v->path) {
                 const char *env = getenv("HUGETLB_PATH");
                 char mnt[1024];
@@ -328,12 +357,11 @@ static int exercise(vmm_ctx *ctx, struct verify *v)
         /* libhugetlbfs would only log a failed mkstemp; ask first to say why. */
         if (access(v->path, W_OK | X_OK) < 0)
                 return fail(v, "mount", "cannot create a file in the hugetlbfs mount %s: %s", v->path, strerror(errno));
-        int fd = hugetlbfs_unlinked_fd_for_size((long)v->size_bytes);
+        int fd = v->lib.unlinked_fd_for_size((long)v->size_bytes);
         if (fd < 0)
                 return fail(v, "mount", "cannot create an unlinked file in the hugetlbfs mount %s: %s", v->path, strerror(errno));
 
         /* A writable shared mapping grows the hugetlbfs file to cover it. */
-        int ex;
         void *mem = mmap(NULL, v->size_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (mem == MAP_FAILED) {
                 int e = errno;
@@ -408,5 +436,7 @@ int verify_run(const char *size_text, bool json)
                 vmm_ctx_free(ctx);
         }
         report(&v, ex, json);
+        if (v.lib.handle)
+                dlclose(v.lib.handle);   /* after report(): v.path is its string */
         return ex;
 }

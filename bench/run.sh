@@ -246,7 +246,8 @@ PY
                                 t0=$(now_us); $cmd >/dev/null 2>&1; t1=$(now_us)
                                 times+=("$(( t1 - t0 ))")
                         done
-                        note "| \`${cmd##*/}\` | $(printf '%s\n' "${times[@]}" | median | awk '{ printf "%.2f", $1 / 1000 }') |"
+                        local shown=${cmd/ --socket $sock/}
+                        note "| \`${shown##*/}\` | $(printf '%s\n' "${times[@]}" | median | awk '{ printf "%.2f", $1 / 1000 }') |"
                 done
         fi
         stop_daemon

@@ -508,7 +508,7 @@ static void print_mounts(json_object *pools)
                 for (size_t k = 0; mounts && json_object_is_type(mounts, json_type_array) &&
                                    k < json_object_array_length(mounts); k++) {
                         json_object *m = json_object_array_get_idx(mounts, k);
-                        const char *error = get_str(m, PROTO_F_ERROR, "");
+                        const char *error = get_str(m, PROTO_F_REASON, "");
                         if (!header)
                                 printf("hugetlbfs mounts:\n");
                         header = true;
@@ -523,7 +523,7 @@ static void print_mounts(json_object *pools)
 
 static void print_shm(json_object *shm)
 {
-        const char *error = get_str(shm, PROTO_F_ERROR, "");
+        const char *error = get_str(shm, PROTO_F_REASON, "");
         if (!has_int(shm, PROTO_F_GROUP))
                 printf("SysV shm: settings not readable\n");
         else

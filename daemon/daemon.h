@@ -111,6 +111,10 @@ struct daemon {
         /* host.c: hugetlbfs mounts and SysV shm, as last read */
         struct vmm_mount *mounts;
         size_t n_mounts;
+        uv_poll_t mounts_watch;  /* POLLPRI on /proc/mounts: the table changed */
+        int mounts_fd;           /* -1: not watched */
+        bool mounts_watched;     /* else the table is read at every refresh */
+        bool mounts_stale;
         char mount_errors[HUGEVMD_MAX_POOLS][256];  /* for cfg->mounts[i]; "" when fine */
         struct vmm_shm shm;
         bool shm_ok;
@@ -158,9 +162,11 @@ enum pool_state reconcile_pool_state(const struct daemon *d, const struct pool_r
 bool reconcile_all_converged(const struct daemon *d);
 
 /* host.c: hugetlbfs mounts and shm settings (never unmounts anything) */
-void host_refresh(struct daemon *d);      /* re-read the mount table and shm sysctls */
+void host_watch_init(struct daemon *d);   /* watch /proc/mounts (reconcile_init) */
+void host_watch_close(struct daemon *d);  /* (reconcile_close) */
+void host_refresh(struct daemon *d);      /* re-read the mount table (if it changed) and shm sysctls */
 void host_apply(struct daemon *d);        /* mounts and shm as the config says (start, reload) */
-void host_mounts_retry(struct daemon *d); /* configured mounts that failed, again */
+void host_periodic(struct daemon *d);     /* RefreshSec: re-read the mount table, retry failed mounts */
 void host_apply_shm(struct daemon *d);    /* shm group, and limits to fit the targets */
 void host_free(struct daemon *d);
 

@@ -8,9 +8,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
@@ -24,14 +27,62 @@ static const struct vmm_mount *find_mount(const struct daemon *d, const char *pa
         return found;
 }
 
+/* The kernel flags a changed mount table on /proc/mounts with POLLPRI, so the
+ * list is re-read only then (and at every periodic refresh), not at every
+ * request's refresh. A file that cannot be polled (a fake root's) is read
+ * every time. */
+static void mounts_changed_cb(uv_poll_t *h, int status, int events)
+{
+        struct daemon *d = h->data;
+        (void)status;
+        (void)events;
+        d->mounts_stale = true;
+}
+
+void host_watch_init(struct daemon *d)
+{
+        char path[PATH_MAX];
+        d->mounts_stale = true;
+        d->mounts_fd = -1;
+        const char *root = vmm_ctx_root(d->ctx);
+        if ((size_t)snprintf(path, sizeof path, "%s/proc/mounts", strcmp(root, "/") ? root : "") >= sizeof path)
+                return;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (uv_poll_init(d->loop, &d->mounts_watch, fd) < 0) {
+                close(fd);
+                return;
+        }
+        d->mounts_watch.data = d;
+        d->mounts_fd = fd;   /* closed with the handle, watched or not */
+        d->mounts_watched = uv_poll_start(&d->mounts_watch, UV_PRIORITIZED, mounts_changed_cb) == 0;
+        uv_unref((uv_handle_t *)&d->mounts_watch);
+}
+
+static void mounts_watch_closed(uv_handle_t *h)
+{
+        struct daemon *d = h->data;
+        close(d->mounts_fd);
+        d->mounts_fd = -1;
+}
+
+void host_watch_close(struct daemon *d)
+{
+        if (d->mounts_fd >= 0)
+                uv_close((uv_handle_t *)&d->mounts_watch, mounts_watch_closed);
+        d->mounts_watched = false;
+}
+
 void host_refresh(struct daemon *d)
 {
         struct vmm_mount *mounts;
         size_t n;
-        if (vmm_mounts_list(d->ctx, &mounts, &n) == 0) {
+        if ((!d->mounts_watched || d->mounts_stale) && vmm_mounts_list(d->ctx, &mounts, &n) == 0) {
                 free(d->mounts);
                 d->mounts = mounts;
                 d->n_mounts = n;
+                d->mounts_stale = false;
         }
         d->shm_ok = vmm_shm_read(d->ctx, &d->shm) == 0;
 }
@@ -59,6 +110,7 @@ static void apply_mount(struct daemon *d, size_t i)
                                                " does not have: use a systemd .mount unit, see docs/systemd.md)" : "");
                 else {
                         log_pool(LOG_NOTICE, label, -1, UINT64_MAX, "Mounted hugetlbfs for %s pages at %s", label, m->path);
+                        d->mounts_stale = true;   /* ours: no need to wait for the poll */
                         host_refresh(d);
                 }
         }
@@ -67,8 +119,11 @@ static void apply_mount(struct daemon *d, size_t i)
         snprintf(d->mount_errors[i], sizeof d->mount_errors[i], "%s", error);
 }
 
-void host_mounts_retry(struct daemon *d)
+void host_periodic(struct daemon *d)
 {
+        /* A change that came between open() and the first poll is not
+         * signalled: the periodic refresh re-reads the table in any case. */
+        d->mounts_stale = true;
         for (size_t i = 0; i < d->cfg->n_pools; i++)
                 if (d->cfg->mounts[i].path && d->mount_errors[i][0])
                         apply_mount(d, i);

@@ -58,7 +58,7 @@ static bool node_present(const struct daemon *d, unsigned node)
 static void refresh_timer_cb(uv_timer_t *t)
 {
         struct daemon *d = t->data;
-        host_mounts_retry(d);
+        host_periodic(d);
         reconcile_refresh(d);
         reconcile_kick(d);
 }
@@ -85,6 +85,7 @@ void reconcile_close(struct daemon *d)
         uv_close((uv_handle_t *)&d->refresh_timer, NULL);
         uv_close((uv_handle_t *)&d->retry_timer, NULL);
         uv_close((uv_handle_t *)&d->refresh_expiry, NULL);
+        host_watch_close(d);
 }
 
 void reconcile_init(struct daemon *d)
@@ -124,6 +125,7 @@ void reconcile_init(struct daemon *d)
         d->refresh_expiry.data = d;
         uv_check_start(&d->refresh_expiry, refresh_expiry_cb);
         uv_unref((uv_handle_t *)&d->refresh_expiry);
+        host_watch_init(d);
 }
 
 void reconcile_start_timer(struct daemon *d)

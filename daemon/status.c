@@ -19,7 +19,7 @@ static json_object *mount_new(const char *path, const char *options, bool config
         json_object_object_add(m, PROTO_F_PATH, json_object_new_string(path));
         json_object_object_add(m, PROTO_F_OPTIONS, options ? json_object_new_string(options) : NULL);
         json_object_object_add(m, PROTO_F_CONFIGURED, json_object_new_boolean(configured));
-        json_object_object_add(m, PROTO_F_ERROR, json_object_new_string(error));
+        json_object_object_add(m, PROTO_F_REASON, json_object_new_string(error));
         return m;
 }
 
@@ -58,7 +58,7 @@ static json_object *status_shm(struct daemon *d)
         json_object_object_add(o, PROTO_F_GROUP, u64_or_null(d->shm_ok, d->shm.group));
         json_object_object_add(o, PROTO_F_SHMMAX, u64_or_null(d->shm_ok, d->shm.shmmax));
         json_object_object_add(o, PROTO_F_SHMALL, u64_or_null(d->shm_ok, d->shm.shmall));
-        json_object_object_add(o, PROTO_F_ERROR, json_object_new_string(d->shm_error));
+        json_object_object_add(o, PROTO_F_REASON, json_object_new_string(d->shm_error));
         return o;
 }
 

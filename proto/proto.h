@@ -114,12 +114,12 @@ const char *proto_error_name(int code);
 /* NODE: {node, pages, free, surplus, target (null if none), state, reason, retries} */
 
 /* MOUNT: {path, options (as /proc/mounts shows them; null if not mounted),
- *         configured (a Mount= of the config), error ("" when fine)} */
+ *         configured (a Mount= of the config), reason ("" when fine)} */
 #define PROTO_F_MOUNTS          "mounts"
 #define PROTO_F_OPTIONS         "options"
 #define PROTO_F_CONFIGURED      "configured"
 
-/* SHM: {group (vm.hugetlb_shm_group), shmmax (bytes), shmall (pages), error}; numbers null if unreadable */
+/* SHM: {group (vm.hugetlb_shm_group), shmmax (bytes), shmall (pages), reason}; numbers null if unreadable */
 #define PROTO_F_SHM             "shm"
 #define PROTO_F_GROUP           "group"
 #define PROTO_F_SHMMAX          "shmmax"

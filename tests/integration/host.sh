@@ -90,7 +90,7 @@ EOF
 start_daemon
 tap_ok $? "hugevmd starts with Mount=, ShmGroup= and ShmLimits=" || show_log
 ctl --json status >"$tmp/st"
-tap_is "$(hv get F_POOLS.0.F_MOUNTS.0.F_PATH F_POOLS.0.F_MOUNTS.0.F_CONFIGURED F_POOLS.0.F_MOUNTS.0.F_ERROR <"$tmp/st" | tr '\n' ' ')" \
+tap_is "$(hv get F_POOLS.0.F_MOUNTS.0.F_PATH F_POOLS.0.F_MOUNTS.0.F_CONFIGURED F_POOLS.0.F_MOUNTS.0.F_REASON <"$tmp/st" | tr '\n' ' ')" \
         "/dev/hugepages true  " "2048kB: the configured /dev/hugepages is listed as mounted, no error"
 tap_is "$(hv get F_POOLS.0.F_MOUNTS.1.F_PATH <"$tmp/st")" "/mnt/default" \
         "2048kB: a mount without pagesize= is listed under the default size (Hugepagesize: 2048 kB)"
@@ -101,7 +101,7 @@ tap_ok $((! $?)) "nothing already mounted is mounted again"
 tap_is "$(cat "$root/proc/sys/vm/hugetlb_shm_group")" "$nogroup_gid" "ShmGroup=nogroup wrote its gid to vm.hugetlb_shm_group"
 tap_is "$(cat "$root/proc/sys/kernel/shmmax") $(cat "$root/proc/sys/kernel/shmall")" "8388608 2048" \
         "ShmLimits=yes raised shmmax/shmall to fit 4 x 2 MiB (8388608 bytes, 2048 pages)"
-tap_is "$(hv get F_SHM.F_GROUP F_SHM.F_SHMMAX F_SHM.F_ERROR <"$tmp/st" | tr '\n' ' ')" "$nogroup_gid 8388608  " \
+tap_is "$(hv get F_SHM.F_GROUP F_SHM.F_SHMMAX F_SHM.F_REASON <"$tmp/st" | tr '\n' ' ')" "$nogroup_gid 8388608  " \
         "status reports the shm settings it made"
 ctl status >"$tmp/out"
 grep -q "^  2048kB     /dev/hugepages  rw,relatime,pagesize=2M (configured)$" "$tmp/out" &&
@@ -129,7 +129,7 @@ EOF
 start_daemon
 tap_ok $? "hugevmd starts although its Mount= is taken by a 1G mount"
 ctl --json status >"$tmp/st"
-tap_is "$(hv get F_POOLS.0.F_MOUNTS.2.F_ERROR <"$tmp/st")" "/mnt/huge 1g is already a hugetlbfs mount of 1048576kB pages" \
+tap_is "$(hv get F_POOLS.0.F_MOUNTS.2.F_REASON <"$tmp/st")" "/mnt/huge 1g is already a hugetlbfs mount of 1048576kB pages" \
         "status names the clash on the 2048kB pool"
 grep -q "Mount=/mnt/huge 1g: /mnt/huge 1g is already a hugetlbfs mount of 1048576kB pages" "$log"
 tap_ok $? "the clash is logged"

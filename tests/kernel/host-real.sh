@@ -18,9 +18,11 @@ flock -w 600 9 || tap_skip_all "could not get /tmp/hugevm-realkernel.lock within
 
 orig_group=$(cat $shm_group)
 mnt=$tmp/hugepages-2M
+other=$tmp/by-hand
 restore() {
         stop_daemon
         mountpoint -q "$mnt" && umount "$mnt"
+        mountpoint -q "$other" && umount "$other"
         echo "$orig_group" >$shm_group
         [ "$(cat $shm_group)" = "$orig_group" ] || echo "# WARNING: could not restore $shm_group=$orig_group" >&2
         cleanup
@@ -31,6 +33,7 @@ echo "# found: vm.hugetlb_shm_group=$orig_group"
 root=/
 write_config <<EOF
 HVO=no
+RefreshSec=60
 ShmGroup=nogroup
 [Pool 2M]
 Mount=$mnt
@@ -54,9 +57,20 @@ ctl --json status >"$tmp/st"
 pool_index=$(hv get F_POOLS <"$tmp/st" | python3 -c 'import json,sys; print([p["size"] for p in json.load(sys.stdin)].index("2048kB"))')
 n=$(hv get F_POOLS.$pool_index.F_MOUNTS <"$tmp/st" | python3 -c '
 import json, sys
-print(len([m for m in json.load(sys.stdin) if m["path"] == sys.argv[1] and m["configured"] and not m["error"]]))' "$mnt")
+print(len([m for m in json.load(sys.stdin) if m["path"] == sys.argv[1] and m["configured"] and not m["reason"]]))' "$mnt")
 tap_is "$n" 1 "status lists the mount under 2048kB, configured, without error"
 tap_is "$(cat $shm_group)" "$nogroup_gid" "vm.hugetlb_shm_group is the gid of nogroup"
+
+# A mount made by hand shows up at once (the daemon polls /proc/mounts for
+# changes), long before the next periodic refresh.
+listed() { ctl --json status | grep -qF "\"$1\""; }
+mkdir -p "$other" && mount -t hugetlbfs -o pagesize=2M none "$other"
+t0=$(date +%s%N)
+poll_until 3 listed "$other"
+tap_ok $? "a hugetlbfs mounted by hand is listed in status within $(( ($(date +%s%N) - t0) / 1000000 )) ms (RefreshSec=60)"
+umount "$other"
+poll_until 3 eval '! listed "$other"'
+tap_ok $? "and it is gone from status once unmounted"
 grep -q "Mounted hugetlbfs for 2048kB pages at $mnt" "$log"
 tap_ok $? "the mount is logged"
 

@@ -459,6 +459,9 @@ static void after_work_cb(uv_work_t *req, int status)
                 uint64_t delta = reached > before ? reached - before : before - reached;
                 if (rc == 0 && delta > 0)
                         chunk_observe(&d->chunk[reached > before], delta, j->seconds * 1e9);
+                log_pool(LOG_DEBUG, p->label, j->node, reached, "%s: wrote %" PRIu64 " -> %" PRIu64 " pages (reached %" PRIu64
+                         ") in %.1f ms%s", p->label, before, j->res.requested, reached, j->seconds * 1e3,
+                         j->compact_first ? " after compaction" : "");
                 progress_notify(d, p, j->node, w->from, reached, j->target);
         }
 

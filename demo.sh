@@ -19,6 +19,9 @@ if [ ! -x "$build/daemon/hugevmd" ] || [ ! -x "$build/ctl/hugevmctl" ]; then
 fi
 make -C "$build" -j"$(nproc)" -s >/dev/null
 
+# One user of the real pools at a time: the tests measure exact counter deltas.
+exec 9>/tmp/hugevm-realkernel.lock
+flock -w 600 9 || { echo "demo.sh: /tmp/hugevm-realkernel.lock is held by a test (waited 600 s)" >&2; exit 1; }
 run=$(mktemp -d /tmp/hugevm-demo.XXXXXX)
 found_pages=$(cat $hp/nr_hugepages) found_over=$(cat $hp/nr_overcommit_hugepages)
 found_hvo=$(cat $hvo 2>/dev/null || echo none)

@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -194,4 +196,14 @@ int ctl_call(struct ctl_conn *c, const char *method, json_object *params, int ti
                         notify(msg, userdata);
                 json_object_put(msg);
         }
+}
+
+void ctl_errorf(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("hugevmctl: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
 }

@@ -45,4 +45,7 @@ int ctl_read_message(struct ctl_conn *c, int timeout_ms, json_object **ret);
 int ctl_call(struct ctl_conn *c, const char *method, json_object *params, int timeout_ms,
              ctl_notify_fn notify, void *userdata, json_object **ret_reply);
 
+/* "hugevmctl: <message>\n" on stderr: how every hugevmctl error looks. */
+void ctl_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -59,16 +59,6 @@ struct ctx {
         bool bar_drawn;        /* a bar line is on screen and needs a newline */
 };
 
-static void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void errorf(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        fputs("hugevmctl: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
-}
 
 static void usage(FILE *f)
 {
@@ -150,7 +140,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                         continue;
                 }
                 if (a[1] != '-') {
-                        errorf("unknown option '%s' (see --help)", a);
+                        ctl_errorf("unknown option '%s' (see --help)", a);
                         return -EINVAL;
                 }
                 const char *name = a + 2, *eq = strchr(name, '=');
@@ -160,13 +150,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
                         if (strlen(table[k].name) == nlen && strncmp(table[k].name, name, nlen) == 0)
                                 break;
                 if (k == sizeof(table) / sizeof(table[0])) {
-                        errorf("unknown option '%s' (see --help)", a);
+                        ctl_errorf("unknown option '%s' (see --help)", a);
                         return -EINVAL;
                 }
                 char *field = (char *)o + table[k].off;
                 if (!table[k].valued) {
                         if (eq) {
-                                errorf("option '--%s' takes no value", table[k].name);
+                                ctl_errorf("option '--%s' takes no value", table[k].name);
                                 return -EINVAL;
                         }
                         *(bool *)field = true;
@@ -174,7 +164,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 }
                 const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
                 if (!value) {
-                        errorf("option '--%s' needs a value", table[k].name);
+                        ctl_errorf("option '--%s' needs a value", table[k].name);
                         return -EINVAL;
                 }
                 *(const char **)field = value;
@@ -194,7 +184,7 @@ static int parse_amount(const char *text, uint64_t *ret_pages, uint64_t *ret_byt
                 return 0;
         }
         if (r == -ERANGE) {
-                errorf("page count '%s' is out of range", text);
+                ctl_errorf("page count '%s' is out of range", text);
                 return r;
         }
         r = vmm_size_parse(text, &v);
@@ -204,11 +194,11 @@ static int parse_amount(const char *text, uint64_t *ret_pages, uint64_t *ret_byt
                 return 0;
         }
         if (r == -ERANGE)
-                errorf("byte size '%s' is out of range", text);
+                ctl_errorf("byte size '%s' is out of range", text);
         else if (text[0] == '-')
-                errorf("invalid page count '%s' (a count cannot be negative)", text);
+                ctl_errorf("invalid page count '%s' (a count cannot be negative)", text);
         else
-                errorf("invalid page count '%s' (want pages like 512, or bytes with a unit like 4G)", text);
+                ctl_errorf("invalid page count '%s' (want pages like 512, or bytes with a unit like 4G)", text);
         return r;
 }
 
@@ -217,7 +207,7 @@ static int parse_seconds(const char *text, int *ret_ms)
         uint64_t s;
         int r = vmm_count_parse(text, &s);
         if (r < 0 || s > INT32_MAX / 1000) {
-                errorf("invalid timeout '%s' (want whole seconds, at most %d)", text, INT32_MAX / 1000);
+                ctl_errorf("invalid timeout '%s' (want whole seconds, at most %d)", text, INT32_MAX / 1000);
                 return r < 0 ? r : -ERANGE;
         }
         *ret_ms = (int)(s * 1000);
@@ -232,11 +222,11 @@ static int connect_daemon(struct ctx *c)
                 return EXIT_OK;
         int r = ctl_connect(c->o.socket, &c->conn);
         if (r == -ENAMETOOLONG) {
-                errorf("socket path '%s' is too long", c->o.socket);
+                ctl_errorf("socket path '%s' is too long", c->o.socket);
                 return EXIT_USAGE;
         }
         if (r < 0) {
-                errorf("cannot connect to hugevmd at %s: %s", c->o.socket, strerror(-r));
+                ctl_errorf("cannot connect to hugevmd at %s: %s", c->o.socket, strerror(-r));
                 return EXIT_UNREACHABLE;
         }
         c->connected = true;
@@ -305,7 +295,7 @@ static int report_error(struct ctx *c, const char *method, json_object *err)
         finish_bar(c);
         if (c->o.json)
                 print_json(err);
-        errorf("%s failed: %s [%s]", method, get_str(err, PROTO_F_MESSAGE, "(no message)"), proto_error_name(code));
+        ctl_errorf("%s failed: %s [%s]", method, get_str(err, PROTO_F_MESSAGE, "(no message)"), proto_error_name(code));
         if (has_int(data, PROTO_F_ERRNO)) {
                 int e = (int)get_int(data, PROTO_F_ERRNO, 0);
                 fprintf(stderr, "hugevmctl:   kernel: %s%s%s\n", strerror(e < 0 ? -e : e),
@@ -367,21 +357,21 @@ static int call_reply(struct ctx *c, const char *method, json_object *params, in
                 finish_bar(c);
                 switch (r) {
                 case -ETIMEDOUT:
-                        errorf("hugevmd at %s did not answer %s within %d s", c->o.socket, method, timeout_ms / 1000);
+                        ctl_errorf("hugevmd at %s did not answer %s within %d s", c->o.socket, method, timeout_ms / 1000);
                         return EXIT_UNREACHABLE;
                 case -ECONNRESET:
                 case -EPIPE:
-                        errorf("hugevmd at %s closed the connection before answering %s", c->o.socket, method);
+                        ctl_errorf("hugevmd at %s closed the connection before answering %s", c->o.socket, method);
                         return EXIT_UNREACHABLE;
                 case -EBADMSG:
-                        errorf("hugevmd at %s sent a reply to %s that is not a JSON object", c->o.socket, method);
+                        ctl_errorf("hugevmd at %s sent a reply to %s that is not a JSON object", c->o.socket, method);
                         return EXIT_ERROR;
                 case -EMSGSIZE:
-                        errorf("hugevmd at %s sent a reply to %s longer than %u bytes", c->o.socket, method,
+                        ctl_errorf("hugevmd at %s sent a reply to %s longer than %u bytes", c->o.socket, method,
                                (unsigned)CTL_MAX_REPLY_LINE);
                         return EXIT_ERROR;
                 default:
-                        errorf("%s via %s: %s", method, c->o.socket, strerror(-r));
+                        ctl_errorf("%s via %s: %s", method, c->o.socket, strerror(-r));
                         return EXIT_UNREACHABLE;
                 }
         }
@@ -405,7 +395,7 @@ static int call(struct ctx *c, const char *method, json_object *params, int time
                 return ex;
         }
         if (!result) {
-                errorf("hugevmd's reply to %s has neither %s nor %s", method, PROTO_F_RESULT, PROTO_F_ERROR);
+                ctl_errorf("hugevmd's reply to %s has neither %s nor %s", method, PROTO_F_RESULT, PROTO_F_ERROR);
                 json_object_put(reply);
                 return EXIT_ERROR;
         }
@@ -608,7 +598,7 @@ static void on_progress(json_object *msg, void *userdata)
                 if (strcmp(method, PROTO_N_POOL_CHANGED) == 0 &&
                     strcmp(get_str(p, PROTO_F_STATE, ""), PROTO_STATE_DEGRADED) == 0) {
                         finish_bar(c);
-                        errorf("%s: degraded: %s", get_str(p, PROTO_F_SIZE, "?"), get_str(p, PROTO_F_REASON, ""));
+                        ctl_errorf("%s: degraded: %s", get_str(p, PROTO_F_SIZE, "?"), get_str(p, PROTO_F_REASON, ""));
                 }
                 return;
         }
@@ -763,34 +753,34 @@ static int wait_for_pool(struct ctx *c, const char *label, int timeout_ms, json_
 static int cmd_set(struct ctx *c)
 {
         if (c->o.nargs != 3) {
-                errorf("set needs SIZE and PAGES|BYTES, e.g. 'hugevmctl set 2M 512' (see --help)");
+                ctl_errorf("set needs SIZE and PAGES|BYTES, e.g. 'hugevmctl set 2M 512' (see --help)");
                 return EXIT_USAGE;
         }
         const char *size = c->o.args[1];
         uint64_t size_bytes, pages = UINT64_MAX, bytes = UINT64_MAX, node = 0;
         int timeout_ms = -1, r = vmm_size_parse(size, &size_bytes);
         if (r < 0) {
-                errorf("invalid page size '%s' (want a size like 2M, 2MB, 2048kB or 1G)", size);
+                ctl_errorf("invalid page size '%s' (want a size like 2M, 2MB, 2048kB or 1G)", size);
                 return EXIT_USAGE;
         }
         if (parse_amount(c->o.args[2], &pages, &bytes) < 0)
                 return EXIT_USAGE;
         if (c->o.node && vmm_count_parse(c->o.node, &node) < 0) {
-                errorf("invalid node '%s' (want a node number like 0)", c->o.node);
+                ctl_errorf("invalid node '%s' (want a node number like 0)", c->o.node);
                 return EXIT_USAGE;
         }
         if (c->o.node && node > INT32_MAX) {
-                errorf("invalid node '%s' (too large)", c->o.node);
+                ctl_errorf("invalid node '%s' (too large)", c->o.node);
                 return EXIT_USAGE;
         }
         if (c->o.timeout && !c->o.wait) {
-                errorf("--timeout needs --wait with set");
+                ctl_errorf("--timeout needs --wait with set");
                 return EXIT_USAGE;
         }
         if (c->o.timeout && parse_seconds(c->o.timeout, &timeout_ms) < 0)
                 return EXIT_USAGE;
         if (c->o.dry_run && c->o.wait) {
-                errorf("--dry-run and --wait do not go together: a dry run changes nothing to wait for");
+                ctl_errorf("--dry-run and --wait do not go together: a dry run changes nothing to wait for");
                 return EXIT_USAGE;
         }
 
@@ -882,7 +872,7 @@ static int cmd_vmemmap(struct ctx *c)
 {
         const char *what = c->o.nargs >= 2 ? c->o.args[1] : "status";
         if (c->o.nargs > 2) {
-                errorf("unexpected argument '%s' after 'vmemmap %s'", c->o.args[2], what);
+                ctl_errorf("unexpected argument '%s' after 'vmemmap %s'", c->o.args[2], what);
                 return EXIT_USAGE;
         }
         json_object *v;
@@ -894,7 +884,7 @@ static int cmd_vmemmap(struct ctx *c)
                 json_object_object_add(params, PROTO_F_ENABLED, json_object_new_boolean(what[1] == 'n'));
                 ex = call(c, PROTO_M_VMEMMAP_SET, params, REPLY_TIMEOUT_MS, NULL, &v);
         } else {
-                errorf("invalid vmemmap action '%s' (want on, off or status)", what);
+                ctl_errorf("invalid vmemmap action '%s' (want on, off or status)", what);
                 return EXIT_USAGE;
         }
         if (ex != EXIT_OK)
@@ -946,15 +936,15 @@ static int cmd_watch(struct ctx *c)
                 json_object *msg;
                 int r = ctl_read_message(&c->conn, -1, &msg);
                 if (r == -ECONNRESET) {
-                        errorf("hugevmd at %s closed the connection", c->o.socket);
+                        ctl_errorf("hugevmd at %s closed the connection", c->o.socket);
                         return EXIT_UNREACHABLE;
                 }
                 if (r == -EBADMSG) {
-                        errorf("hugevmd sent a line that is not a JSON object; ignored");
+                        ctl_errorf("hugevmd sent a line that is not a JSON object; ignored");
                         continue;
                 }
                 if (r < 0) {
-                        errorf("reading from %s: %s", c->o.socket, strerror(-r));
+                        ctl_errorf("reading from %s: %s", c->o.socket, strerror(-r));
                         return EXIT_UNREACHABLE;
                 }
                 json_object *err = get(msg, PROTO_F_ERROR);
@@ -1019,7 +1009,7 @@ static int cmd_version(struct ctx *c)
 static int cmd_verify(struct ctx *c)
 {
         if (c->o.nargs != 2) {
-                errorf("verify needs SIZE, e.g. 'hugevmctl verify 2M' (see --help)");
+                ctl_errorf("verify needs SIZE, e.g. 'hugevmctl verify 2M' (see --help)");
                 return EXIT_USAGE;
         }
         return verify_run(c->o.args[1], c->o.json);
@@ -1073,22 +1063,22 @@ int main(int argc, char **argv)
                 if (strcmp(commands[k].name, c.o.args[0]) == 0)
                         break;
         if (k == sizeof(commands) / sizeof(commands[0])) {
-                errorf("unknown command '%s' (see --help)", c.o.args[0]);
+                ctl_errorf("unknown command '%s' (see --help)", c.o.args[0]);
                 ex = EXIT_USAGE;
                 goto out;
         }
         if (c.o.nargs - 1 > commands[k].max_args) {
-                errorf("unexpected argument '%s' for '%s'", c.o.args[commands[k].max_args + 1], commands[k].name);
+                ctl_errorf("unexpected argument '%s' for '%s'", c.o.args[commands[k].max_args + 1], commands[k].name);
                 ex = EXIT_USAGE;
                 goto out;
         }
         if (!commands[k].set_options && (c.o.node || c.o.runtime || c.o.wait || c.o.dry_run)) {
-                errorf("--node, --runtime, --wait and --dry-run only go with 'set'");
+                ctl_errorf("--node, --runtime, --wait and --dry-run only go with 'set'");
                 ex = EXIT_USAGE;
                 goto out;
         }
         if (!commands[k].timeout && c.o.timeout) {
-                errorf("--timeout only goes with 'set --wait' and 'wait'");
+                ctl_errorf("--timeout only goes with 'set --wait' and 'wait'");
                 ex = EXIT_USAGE;
                 goto out;
         }
@@ -1098,7 +1088,7 @@ out:
                 ctl_close(&c.conn);
         free(c.o.args);
         if (fflush(stdout) != 0 && ex == EXIT_OK) {
-                errorf("writing output: %s", strerror(errno));
+                ctl_errorf("writing output: %s", strerror(errno));
                 ex = EXIT_ERROR;
         }
         return ex;

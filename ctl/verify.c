@@ -34,6 +34,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "proto.h"
 #include "verify.h"
 #include "vmemmap.h"
@@ -64,16 +65,6 @@ struct verify {
         char message[1024];
 };
 
-static void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void errorf(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        fputs("hugevmctl: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
-}
 
 static int fail(struct verify *v, const char *reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct verify *v, const char *reason, const char *fmt, ...)
@@ -410,14 +401,14 @@ static void report(const struct verify *v, int ex, bool json)
                 printf("%s: verified: mapped 1 hugepage at PFN 0x%" PRIx64 " via %s (huge, compound head, %" PRIu64
                        " base pages)\n", v->label, v->pfn, v->path, v->base_pages);
         if (ex != V_OK)
-                errorf("verify %s: %s", v->label, v->message);
+                ctl_errorf("verify %s: %s", v->label, v->message);
 }
 
 int verify_run(const char *size_text, bool json)
 {
         struct verify v = { .page_size = (uint64_t)sysconf(_SC_PAGESIZE) };
         if (vmm_size_parse(size_text, &v.size_bytes) < 0 || v.size_bytes == 0 || v.size_bytes % 1024) {
-                errorf("invalid page size '%s' (want a size like 2M, 2MB, 2048kB or 1G)", size_text);
+                ctl_errorf("invalid page size '%s' (want a size like 2M, 2MB, 2048kB or 1G)", size_text);
                 return V_USAGE;
         }
         v.size_kb = v.size_bytes / 1024;

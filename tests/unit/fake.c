@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fake.h"
+#include "vmemmap.h"
 
 static void bail(const char *what, const char *path)
 {
@@ -217,4 +218,16 @@ void fake_x86_64(const char *root)
         fake_memory(root, 16, "8000000");
         /* 16 x 128 MiB = 2 GiB = 524288 pages -> 8192 memmap pages. */
         fake_vmstat(root, 0, 8192);
+}
+
+struct vmm_ctx *fake_ctx(const char *root, uint64_t page_size)
+{
+        const struct vmm_platform plat = { .page_size = page_size, .struct_page_size = 64 };
+        vmm_ctx *ctx = NULL;
+        int r = vmm_ctx_new(root, &plat, &ctx);
+        if (r < 0) {
+                printf("Bail out! vmm_ctx_new(%s): %s\n", root, strerror(-r));
+                exit(1);
+        }
+        return ctx;
 }

@@ -39,4 +39,9 @@ void fake_vmstat(const char *root, int64_t memmap_pages, int64_t memmap_boot_pag
  *   1048576kB global total 2 free 2 resv 0 surplus 0 overcommit 0; node0 2/2/0, node1 0/0/0 */
 void fake_x86_64(const char *root);
 
+/* A libvmemmap context on root with this base page size and a 64-byte struct
+ * page (bails out if it cannot be made); free with vmm_ctx_free(). */
+struct vmm_ctx;
+struct vmm_ctx *fake_ctx(const char *root, uint64_t page_size);
+
 #endif

@@ -11,22 +11,10 @@
 #include "tap.h"
 #include "vmemmap.h"
 
-static vmm_ctx *ctx_on(const char *root)
-{
-        const struct vmm_platform plat = { .page_size = 4096, .struct_page_size = 64 };
-        vmm_ctx *ctx = NULL;
-        int r = vmm_ctx_new(root, &plat, &ctx);
-        if (r < 0) {
-                printf("Bail out! vmm_ctx_new(%s): %s\n", root, strerror(-r));
-                exit(1);
-        }
-        return ctx;
-}
-
 static void test_mounts(void)
 {
         char *root = fake_root_new();
-        vmm_ctx *ctx = ctx_on(root);
+        vmm_ctx *ctx = fake_ctx(root, 4096);
         struct vmm_mount *m = NULL;
         size_t n = 99;
         char longpath[3000];
@@ -90,7 +78,7 @@ static void test_mounts(void)
 static void test_shm(void)
 {
         char *root = fake_root_new();
-        vmm_ctx *ctx = ctx_on(root);
+        vmm_ctx *ctx = fake_ctx(root, 4096);
         struct vmm_shm s;
         unsigned raised = 99;
 

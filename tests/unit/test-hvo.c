@@ -15,19 +15,6 @@
 
 #define KiB UINT64_C(1024)
 
-static vmm_ctx *ctx_on(const char *root, uint64_t page_size)
-{
-        const struct vmm_platform plat = { .page_size = page_size, .struct_page_size = 64 };
-        vmm_ctx *ctx = NULL;
-        int r = vmm_ctx_new(root, &plat, &ctx);
-
-        if (r < 0) {
-                printf("Bail out! vmm_ctx_new(%s): %s\n", root, strerror(-r));
-                exit(1);
-        }
-        return ctx;
-}
-
 static const struct {
         const char *what;
         uint64_t size_kb, page_size, struct_page_size;
@@ -122,7 +109,7 @@ static void test_kernels(void)
 
         /* x86-64, 6.18, sysctl present and off. */
         fake_x86_64(root);
-        ctx = ctx_on(root, 4096);
+        ctx = fake_ctx(root, 4096);
         is_int(vmm_kernel_read(ctx, &k), 0, "6.18 x86-64 kernel read");
         is_str(k.release, "6.18.0-1-amd64", "release as in osrelease, newline trimmed");
         is_str(k.arch, "x86_64", "arch from /proc/sys/kernel/arch");
@@ -157,7 +144,7 @@ static void test_kernels(void)
         fake_kernel(root, "5.15.0-91-generic", NULL, "BOOT_IMAGE=/vmlinuz hugetlb_free_vmemmap=on", -1);
         fake_hstate(root, 2048, 0, 0, 0, 0, 0);
         fake_hstate(root, 1048576, 0, 0, 0, 0, 0);
-        ctx = ctx_on(root, 4096);
+        ctx = fake_ctx(root, 4096);
         is_int(vmm_kernel_read(ctx, &k), 0, "5.15 kernel read");
         ok(k.major == 5 && k.minor == 15 && k.reserve_pages == 2, "5.15 keeps 2 pages");
         is_str(k.arch, "", "no arch file: arch \"\"");
@@ -185,7 +172,7 @@ static void test_kernels(void)
                 root = fake_root_new();
                 fake_kernel(root, "6.1.0-13-arm64", "aarch64", "console=ttyAMA0", 0);
                 fake_hstate(root, arm[i].size_kb, 0, 0, 0, 0, 0);
-                ctx = ctx_on(root, arm[i].page_size);
+                ctx = fake_ctx(root, arm[i].page_size);
                 ok(vmm_kernel_read(ctx, &k) == 0 && strcmp(k.arch, "aarch64") == 0 && k.page_size == arm[i].page_size &&
                    k.reserve_pages == 1, "arm64/%" PRIu64 "K kernel read with page size from vmm_platform",
                    arm[i].page_size / KiB);
@@ -235,7 +222,7 @@ static void test_boot_param(void)
         vmm_ctx *ctx;
 
         fake_x86_64(root);
-        ctx = ctx_on(root, 4096);
+        ctx = fake_ctx(root, 4096);
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 fake_file(root, "proc/cmdline", "%s\n", cases[i].cmdline);
                 hvo.boot_param = (enum vmm_boot_param)42;

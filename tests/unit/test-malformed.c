@@ -12,22 +12,9 @@
 #include "tap.h"
 #include "vmemmap.h"
 
-static const struct vmm_platform x86 = { .page_size = 4096, .struct_page_size = 64 };
 
 #define NR "sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
 #define NODE_FREE "sys/devices/system/node/node1/hugepages/hugepages-2048kB/free_hugepages"
-
-static vmm_ctx *ctx_on(const char *root)
-{
-        vmm_ctx *ctx = NULL;
-        int r = vmm_ctx_new(root, &x86, &ctx);
-
-        if (r < 0) {
-                printf("Bail out! vmm_ctx_new(%s): %s\n", root, strerror(-r));
-                exit(1);
-        }
-        return ctx;
-}
 
 /* A file of n copies of c (no newline). */
 static void fake_big(const char *root, const char *rel, size_t n, char c)
@@ -81,7 +68,7 @@ static void test_number_files(void)
         vmm_ctx *ctx;
 
         fake_x86_64(root);
-        ctx = ctx_on(root);
+        ctx = fake_ctx(root, 4096);
         for (size_t i = 0; i < sizeof(number_cases) / sizeof(number_cases[0]); i++) {
                 const char *c = number_cases[i].content;
                 size_t len = number_cases[i].len ? number_cases[i].len : strlen(c);
@@ -171,7 +158,7 @@ static void test_kernel_files(void)
         vmm_ctx *ctx;
 
         fake_x86_64(root);
-        ctx = ctx_on(root);
+        ctx = fake_ctx(root, 4096);
         for (size_t i = 0; i < sizeof(releases) / sizeof(releases[0]); i++) {
                 fake_file(root, "proc/sys/kernel/osrelease", "%s\n", releases[i].release);
                 memset(&k, 0xa5, sizeof(k));
@@ -237,7 +224,7 @@ static void test_memmap_files(void)
         vmm_ctx *ctx;
 
         fake_x86_64(root);
-        ctx = ctx_on(root);
+        ctx = fake_ctx(root, 4096);
         for (size_t i = 0; i < sizeof(block_sizes) / sizeof(block_sizes[0]); i++) {
                 fake_file(root, "sys/devices/system/memory/block_size_bytes", "%s", block_sizes[i].content);
                 memset(&m, 0xa5, sizeof(m));

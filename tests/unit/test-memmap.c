@@ -11,19 +11,6 @@
 #include "tap.h"
 #include "vmemmap.h"
 
-static vmm_ctx *ctx_on(const char *root, uint64_t page_size)
-{
-        const struct vmm_platform plat = { .page_size = page_size, .struct_page_size = 64 };
-        vmm_ctx *ctx = NULL;
-        int r = vmm_ctx_new(root, &plat, &ctx);
-
-        if (r < 0) {
-                printf("Bail out! vmm_ctx_new(%s): %s\n", root, strerror(-r));
-                exit(1);
-        }
-        return ctx;
-}
-
 static const struct {
         const char *what;
         uint64_t page_size;
@@ -55,7 +42,7 @@ int main(void)
 
                 fake_memory(root, cases[i].blocks, cases[i].block_size);
                 fake_vmstat(root, cases[i].memmap, cases[i].boot);
-                ctx = ctx_on(root, cases[i].page_size);
+                ctx = fake_ctx(root, cases[i].page_size);
                 int r = vmm_memmap_read(ctx, &m);
                 ok(r == 0 && m.baseline_pages == cases[i].baseline && m.current_pages == cases[i].current &&
                    m.saved_pages == cases[i].saved && m.saved_bytes == cases[i].saved_bytes,
@@ -85,7 +72,7 @@ int main(void)
                 fake_dir(root, rel);
         }
         fake_file(root, "sys/devices/system/memory/hard_offline_page", "%s", "");
-        ctx = ctx_on(root, 4096);
+        ctx = fake_ctx(root, 4096);
         ok(vmm_memmap_read(ctx, &m) == 0 && m.baseline_pages == 1536, "3 blocks counted, 8 look-alikes ignored");
 
         /* Kernels before 6.11: no counters, "not available". */

@@ -16,18 +16,6 @@
 
 static const struct vmm_platform x86 = { .page_size = 4096, .struct_page_size = 64 };
 
-static vmm_ctx *ctx_on(const char *root)
-{
-        vmm_ctx *ctx = NULL;
-        int r = vmm_ctx_new(root, &x86, &ctx);
-
-        if (r < 0) {
-                printf("Bail out! vmm_ctx_new(%s): %s\n", root, strerror(-r));
-                exit(1);
-        }
-        return ctx;
-}
-
 static uint64_t file_number(const char *root, const char *rel)
 {
         char path[PATH_MAX], buf[64] = "";
@@ -119,7 +107,7 @@ static void test_lists(void)
                 fake_dir(root, junk[i]);
         /* Creation order must not matter: add a small size last. */
         fake_hstate(root, 64, 0, 0, 0, 0, 0);
-        ctx = ctx_on(root);
+        ctx = fake_ctx(root, 4096);
 
         is_int(vmm_hstates_list(ctx, &sizes, &n), 0, "hstates listed");
         is_int(n, 3, "three hstates, look-alike names ignored");
@@ -171,7 +159,7 @@ static void test_reads(void)
         vmm_ctx *ctx;
 
         fake_x86_64(root);
-        ctx = ctx_on(root);
+        ctx = fake_ctx(root, 4096);
 
         is_int(vmm_pool_read(ctx, 2048, &p), 0, "2048kB pool read");
         ok(p.total == 10 && p.free == 4 && p.reserved == 2 && p.surplus == 1 && p.overcommit == 5,
@@ -217,7 +205,7 @@ static void test_writes(void)
         vmm_ctx *ctx;
 
         fake_x86_64(root);
-        ctx = ctx_on(root);
+        ctx = fake_ctx(root, 4096);
 
         is_int(vmm_pool_set(ctx, 2048, -1, 20, &rs), 0, "global 2048kB pool set to 20");
         ok(rs.before == 10 && rs.requested == 20 && rs.reached == 20, "before 10, requested 20, reached 20");
@@ -313,7 +301,7 @@ static void test_no_hugetlb(void)
         fake_kernel(root, "6.18.0", "x86_64", "quiet", -1);
         fake_dir(root, "sys/kernel/mm");
         fake_dir(root, "sys/devices/system/node/node0");
-        ctx = ctx_on(root);
+        ctx = fake_ctx(root, 4096);
         is_int(vmm_hstates_list(ctx, &sizes, &n), -EOPNOTSUPP, "no hugetlb: list is -EOPNOTSUPP");
         is_int(vmm_hstate_exists(ctx, 2048), -EOPNOTSUPP, "no hugetlb: exists is -EOPNOTSUPP");
         is_int(vmm_pool_read(ctx, 2048, &p), -EOPNOTSUPP, "no hugetlb: pool read is -EOPNOTSUPP");

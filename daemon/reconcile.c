@@ -283,6 +283,12 @@ static void hvo_observe(struct daemon *d, bool external)
         d->hvo = hvo;
 }
 
+/* Our resize job is writing this pool right now. */
+static bool job_on_pool(const struct daemon *d, size_t pool)
+{
+        return d->job_running && d->job_pool == pool;
+}
+
 void reconcile_refresh(struct daemon *d)
 {
         hvo_observe(d, true);
@@ -295,7 +301,7 @@ void reconcile_refresh(struct daemon *d)
                 /* A read racing our own job's write of this pool is no verdict:
                  * a regular file (fake roots) reads empty while it is rewritten.
                  * Keep the last reading; after_work_cb re-reads once it is done. */
-                if (r < 0 && p->read_ok && d->job_running && d->job_pool == i)
+                if (r < 0 && p->read_ok && job_on_pool(d, i))
                         continue;
                 if (r < 0) {
                         if (p->read_ok || p->read_err != r)
@@ -317,7 +323,7 @@ void reconcile_refresh(struct daemon *d)
                                 memset(&nr->cur, 0, sizeof nr->cur);
                 }
 
-                bool busy = d->job_running && d->job_pool == i;
+                bool busy = job_on_pool(d, i);
                 if (!p->seen) {
                         ledger_start(&p->ledger, p->size_kb, p->hvo.eligible ? p->hvo.saved_pages : 0, cur.total, d->hvo.enabled);
                         p->seen = true;
@@ -359,7 +365,7 @@ void reconcile_refresh(struct daemon *d)
                 struct pool_rt *p = &d->pools[i];
                 struct target t;
                 daemon_effective_target(d, p->size_kb, &t);
-                bool job_here = d->job_running && d->job_pool == i;
+                bool job_here = job_on_pool(d, i);
                 if (!p->read_ok) {
                         /* Nothing is written blind: degraded until the pool reads again. */
                         struct work_rt *ws[HUGEVMD_MAX_NODES + 1];

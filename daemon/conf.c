@@ -255,7 +255,7 @@ static void handle_mount_key(struct loader *l, struct mount_spec *m, const struc
         }
         m->has_extras = true;
         if (strcmp(name, "MountSize") == 0 || strcmp(name, "MountMinSize") == 0) {
-                uint64_t *dst = name[5] == 'S' ? &m->opts.size_bytes : &m->opts.min_size_bytes;
+                uint64_t *dst = strcmp(name, "MountSize") == 0 ? &m->opts.size_bytes : &m->opts.min_size_bytes;
                 if (!*value) {
                         *dst = 0;
                         return;

@@ -178,7 +178,7 @@ void host_apply_shm(struct daemon *d)
                                    raised & VMM_SHM_RAISED_SHMMAX ? " kernel.shmmax" : "",
                                    raised & VMM_SHM_RAISED_SHMALL ? " kernel.shmall" : "", bytes);
         }
-        d->shm_ok = vmm_shm_read(d->ctx, &d->shm) == 0;
+        /* Every caller refreshes next, which re-reads what was written. */
 }
 
 void host_apply(struct daemon *d)

@@ -17,9 +17,11 @@
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
+#include "observers.h"
 #include "proto.h"
 #include "sdnotify.h"
-#include "state.h"
+#include "server.h"
+#include "waits.h"
 
 static void usage(FILE *f)
 {
@@ -44,7 +46,7 @@ static void signal_cb(uv_signal_t *h, int signum)
         if (signum == SIGHUP) {
                 struct config_errors errors = { 0 };
                 log_info("SIGHUP: reloading the configuration");
-                (void)daemon_reload(d, &errors);
+                (void)core_reload(&d->core, &errors);
                 config_errors_clear(&errors);
                 return;
         }
@@ -54,77 +56,48 @@ static void signal_cb(uv_signal_t *h, int signum)
 
 void daemon_stop(struct daemon *d)
 {
-        if (d->stopping)
+        if (d->core.stopping)
                 return;
-        d->stopping = true;
         sdnotify_stopping();
         server_stop(d);
-        uv_timer_stop(&d->refresh_timer);
-        uv_timer_stop(&d->retry_timer);
-        /* Never abandon a worker thread: the running chunk finishes first. */
-        if (!d->job_running)
-                daemon_stop_continue(d);
-        else
-                log_info("Waiting for the running resize chunk to finish");
+        core_stop(&d->core);
 }
 
-void daemon_stop_continue(struct daemon *d)
+/* The core stopped (its last job finished): close what keeps the loop alive. */
+static void on_stopped(void *data, struct core *core, const struct core_event *ev)
 {
-        if (d->n_persisted > 0) {
-                int r = daemon_save_state(d);
-                if (r < 0)
-                        log_error("Cannot save state in %s: %s", daemon_state_dir(d), strerror(-r));
-        }
-        if (d->cfg->shrink_on_exit)
-                for (size_t i = 0; i < d->n_pools; i++) {
-                        struct pool_rt *p = &d->pools[i];
-                        struct target t;
-                        struct vmm_resize res;
-                        daemon_effective_target(d, p->size_kb, &t);
-                        if (!target_managed(&t))
-                                continue;
-                        int r = 0;
-                        if (t.has_pages)
-                                r = vmm_pool_set(d->ctx, p->size_kb, -1, 0, &res);
-                        else
-                                for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
-                                        if (t.node_mask & (UINT64_C(1) << node)) {
-                                                int k = vmm_pool_set(d->ctx, p->size_kb, (int)node, 0, &res);
-                                                if (k < 0)
-                                                        r = k;
-                                        }
-                        log_pool(r < 0 ? LOG_WARNING : LOG_INFO, p->label, -1, 0, "ShrinkOnExit: %s pool %s", p->label,
-                                 r < 0 ? strerror(-r) : "emptied");
-                }
-        rpc_waits_free(d);
+        struct daemon *d = data;
+        (void)core;
+        if (ev->kind != CORE_EV_STOPPED)
+                return;
+        waits_free(d);
         sdnotify_watchdog_stop();
-        reconcile_close(d);
         uv_close((uv_handle_t *)&d->sig_term, NULL);
         uv_close((uv_handle_t *)&d->sig_int, NULL);
         uv_close((uv_handle_t *)&d->sig_hup, NULL);
 }
 
 /* --check-config: what the daemon would do on this machine. */
-static void print_plan(struct daemon *d)
+static void print_plan(struct core *core, const char *socket_override)
 {
-        struct config *c = d->cfg;
+        struct config *c = core->cfg;
         printf("Configuration OK:");
         for (char **f = c->files; f && *f; f++)
                 printf(" %s", *f);
         printf("%s\n", c->files && c->files[0] ? "" : " (no file, defaults)");
         printf("HVO: %s", c->hvo ? "turn on at start" : "leave as is");
-        printf(" (now %s)\n", !d->hvo.supported ? "unsupported by this kernel" : d->hvo.enabled ? "on" : "off");
-        printf("Socket: %s\n", d->socket_override ? d->socket_override : c->socket_path);
-        printf("State directory: %s\n", daemon_state_dir(d));
+        printf(" (now %s)\n", !core->hvo.supported ? "unsupported by this kernel" : core->hvo.enabled ? "on" : "off");
+        printf("Socket: %s\n", socket_override ? socket_override : c->socket_path);
+        printf("State directory: %s\n", core_state_dir(core));
         printf("Refresh: every %u s\n", c->refresh_sec);
         printf("Metrics: %s%s%s\n", c->metrics_listen ? c->metrics_listen : "no HTTP endpoint",
                c->metrics_textfile ? ", textfile " : "", c->metrics_textfile ? c->metrics_textfile : "");
-        for (size_t i = 0; i < d->n_pools; i++) {
-                struct pool_rt *p = &d->pools[i];
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
                 struct target t;
                 struct vmm_pool cur = { 0 };
-                daemon_effective_target(d, p->size_kb, &t);
-                (void)vmm_pool_read(d->ctx, p->size_kb, &cur);
+                core_effective_target(core, p->size_kb, &t);
+                (void)vmm_pool_read(core->ctx, p->size_kb, &cur);
                 printf("Pool %s: %" PRIu64 " pages now; ", p->label, cur.total);
                 if (t.has_pages)
                         printf("target %" PRIu64 " pages%s", t.pages,
@@ -134,52 +107,14 @@ static void print_plan(struct daemon *d)
                         for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
                                 if (t.node_mask & (UINT64_C(1) << node)) {
                                         struct vmm_node_pool np = { 0 };
-                                        (void)vmm_node_pool_read(d->ctx, p->size_kb, node, &np);
+                                        (void)vmm_node_pool_read(core->ctx, p->size_kb, node, &np);
                                         printf(" node%u %" PRIu64 " -> %" PRIu64, node, np.total, t.node_pages[node]);
                                 }
                 } else
                         printf("unmanaged (never touched)");
                 if (t.has_overcommit)
                         printf("; overcommit %" PRIu64, t.overcommit);
-                printf("%s\n", daemon_runtime_target(d, p->size_kb, false) ? " [runtime target from the state file]" : "");
-        }
-}
-
-static void load_state(struct daemon *d)
-{
-        struct target targets[HUGEVMD_MAX_POOLS];
-        size_t n = 0;
-        char err[512] = "";
-        const char *dir = daemon_state_dir(d);
-        int r = state_load(dir, targets, HUGEVMD_MAX_POOLS, &n, err, sizeof err);
-        if (r == -ENOENT)
-                return;
-        if (r == -EBADMSG) {
-                log_warning("Ignoring the state file: %s", err);
-                return;
-        }
-        if (r < 0) {
-                log_warning("Cannot read the state file in %s: %s; ignoring it", dir, strerror(-r));
-                return;
-        }
-        for (size_t i = 0; i < n; i++) {
-                struct pool_rt *p = daemon_pool(d, targets[i].size_kb);
-                if (!p) {
-                        log_warning("State file: size %" PRIu64 "kB is not on this machine; ignoring its target", targets[i].size_kb);
-                        continue;
-                }
-                uint64_t bad = targets[i].node_mask;
-                for (size_t k = 0; k < d->n_nodes; k++)
-                        if (d->nodes[k] < HUGEVMD_MAX_NODES)
-                                bad &= ~(UINT64_C(1) << d->nodes[k]);
-                if (bad) {
-                        log_warning("State file: %s names nodes not on this machine; ignoring its target", p->label);
-                        continue;
-                }
-                d->persisted[d->n_persisted++] = targets[i];
-                d->runtime[d->n_runtime++] = targets[i];
-                log_pool(LOG_INFO, p->label, -1, targets[i].has_pages ? targets[i].pages : UINT64_MAX,
-                         "Restored the runtime target of %s from the state file", p->label);
+                printf("%s\n", core_has_runtime_target(core, p->size_kb) ? " [runtime target from the state file]" : "");
         }
 }
 
@@ -197,7 +132,13 @@ static void close_stray_fds(void)
         (void)close_range(first, ~0U, 0);
 }
 
-int main(int argc, char **argv)
+struct args {
+        const char *config_path, *root, *socket, *state_dir;
+        bool config_missing_ok, check;
+};
+
+/* 0 to go on, else main's exit code + 1 (so that a clean --help returns 0). */
+static int parse_args(int argc, char **argv, struct args *a)
 {
         enum { OPT_STATE_DIR = 256, OPT_CHECK };
         static const struct option options[] = {
@@ -212,129 +153,116 @@ int main(int argc, char **argv)
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
-        struct daemon dd = { 0 }, *d = &dd;
-        bool check = false;
-        const char *root = "/";
-        int opt, r;
-
-        d->config_path = HUGEVMD_CONFIG_PATH;
-        d->config_missing_ok = true;
+        int opt;
+        *a = (struct args){ .config_path = HUGEVMD_CONFIG_PATH, .root = "/", .config_missing_ok = true };
         while ((opt = getopt_long(argc, argv, "c:r:s:fvVh", options, NULL)) != -1)
                 switch (opt) {
-                case 'c': d->config_path = optarg; d->config_missing_ok = false; break;
-                case 'r': root = optarg; break;
-                case 's': d->socket_override = optarg; break;
-                case OPT_STATE_DIR: d->state_dir_override = optarg; break;
+                case 'c': a->config_path = optarg; a->config_missing_ok = false; break;
+                case 'r': a->root = optarg; break;
+                case 's': a->socket = optarg; break;
+                case OPT_STATE_DIR: a->state_dir = optarg; break;
                 case 'f': break;
-                case OPT_CHECK: check = true; break;
+                case OPT_CHECK: a->check = true; break;
                 case 'v': log_set_max_level(LOG_DEBUG); break;
-                case 'V': printf("hugevmd %s (protocol %d)\n", PACKAGE_VERSION, PROTO_VERSION); return 0;
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return 2;
+                case 'V': printf("hugevmd %s (protocol %d)\n", PACKAGE_VERSION, PROTO_VERSION); return 1;
+                case 'h': usage(stdout); return 1;
+                default: usage(stderr); return 3;
                 }
         if (optind < argc) {
                 fprintf(stderr, "hugevmd: unexpected argument '%s'\n", argv[optind]);
                 usage(stderr);
-                return 2;
+                return 3;
         }
-        close_stray_fds();
-        log_setup();
-        signal(SIGPIPE, SIG_IGN);
-        d->root = (char *)root;
+        return 0;
+}
 
-        if ((r = vmm_ctx_new(root, NULL, &d->ctx)) < 0 || (r = vmm_ctx_new(root, NULL, &d->worker_ctx)) < 0) {
-                log_error("Cannot open the kernel interface under %s: %s", root, strerror(-r));
-                return 1;
-        }
-        struct config_errors errors = { 0 };
-        r = config_load(d->config_path, d->config_missing_ok, d->ctx, &d->cfg, &errors);
-        if (r < 0) {
-                for (size_t i = 0; i < errors.n; i++)
-                        log_error("%s", errors.lines[i]);
-                log_error("Refusing to start with an invalid configuration (%zu error%s)", errors.n, errors.n == 1 ? "" : "s");
-                config_errors_clear(&errors);
-                vmm_ctx_free(d->ctx);
-                vmm_ctx_free(d->worker_ctx);
-                return 1;
-        }
+static void metrics_start(struct daemon *d)
+{
+        const char *listen = d->core.cfg->metrics_listen;
+        char addr[64];
+        uint16_t port = 0, bound = 0;
+        if (!d->metrics || !listen || config_parse_listen(listen, addr, sizeof addr, &port) < 0)
+                return;
+        int r = metrics_http_start(d->metrics, addr, port, &bound);
+        if (r < 0)
+                log_warning("Cannot serve metrics on %s: %s; continuing without the HTTP endpoint", listen, strerror(-r));
+        else
+                log_info("Serving metrics on http://%s:%u/metrics", addr, bound);
+}
 
-        uv_loop_t loop;
-        uv_loop_init(&loop);
-        d->loop = &loop;
-        reconcile_init(d);
-        load_state(d);
-
-        if (check) {
-                print_plan(d);
-                reconcile_close(d);
-                uv_run(&loop, UV_RUN_DEFAULT);
-                r = 0;
-                goto out_early;
-        }
-
+/* The edges: metrics, observers, waits, signals, the socket. Negative errno
+ * when the socket cannot be had. */
+static int edges_start(struct daemon *d)
+{
+        int r;
         if ((r = metrics_new(&d->metrics)) < 0) {
                 log_error("Cannot set up metrics: %s", strerror(-r));
                 d->metrics = NULL;
         }
-        /* HVO before any growth, so the pages the reconciler adds are optimized. */
-        if (d->cfg->hvo && d->hvo.supported && !d->hvo.enabled) {
-                r = vmm_hvo_set(d->ctx, true);
-                if (r < 0)
-                        log_error("Cannot turn HVO on: %s; pools will grow without it", strerror(-r));
-                else
-                        log_notice("Turned HVO on");
-                (void)vmm_hvo_read(d->ctx, &d->hvo);
-        } else if (d->cfg->hvo && !d->hvo.supported)
-                log_notice("HVO is not supported by this kernel; pools are managed without it");
-
-        uv_signal_init(&loop, &d->sig_term);
-        uv_signal_init(&loop, &d->sig_int);
-        uv_signal_init(&loop, &d->sig_hup);
+        if ((r = observers_init(d)) < 0 || (r = waits_init(d)) < 0 || (r = core_subscribe(&d->core, on_stopped, d)) < 0) {
+                log_error("Cannot set up hugevmd's observers: %s", strerror(-r));
+                return r;
+        }
+        uv_signal_init(d->loop, &d->sig_term);
+        uv_signal_init(d->loop, &d->sig_int);
+        uv_signal_init(d->loop, &d->sig_hup);
         d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
         uv_signal_start(&d->sig_term, signal_cb, SIGTERM);
         uv_signal_start(&d->sig_int, signal_cb, SIGINT);
         uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
+        r = server_start(d, d->socket_override ? d->socket_override : d->core.cfg->socket_path);
+        if (r < 0)
+                return r;
+        metrics_start(d);
+        return 0;
+}
 
-        r = server_start(d, d->socket_override ? d->socket_override : d->cfg->socket_path);
-        if (r == 0)
-                state_cleanup(daemon_state_dir(d));   /* the socket is ours: no other hugevmd saves there */
+int main(int argc, char **argv)
+{
+        struct daemon dd = { 0 }, *d = &dd;
+        struct args a;
+        uv_loop_t loop;
+        int r = parse_args(argc, argv, &a);
+        if (r)
+                return r - 1;
+        close_stray_fds();
+        log_setup();
+        signal(SIGPIPE, SIG_IGN);
+
+        struct config_errors errors = { 0 };
+        r = core_open(&d->core, a.root, a.config_path, a.config_missing_ok, a.state_dir, &errors);
         if (r < 0) {
+                for (size_t i = 0; i < errors.n; i++)
+                        log_error("%s", errors.lines[i]);
+                if (errors.n)
+                        log_error("Refusing to start with an invalid configuration (%zu error%s)", errors.n, errors.n == 1 ? "" : "s");
+                config_errors_clear(&errors);
+                return 1;
+        }
+        d->socket_override = a.socket;
+        uv_loop_init(&loop);
+        d->loop = &loop;
+        core_init(&d->core, &loop);
+
+        if (a.check) {
+                print_plan(&d->core, d->socket_override);
+                reconcile_close(&d->core);
+                uv_run(&loop, UV_RUN_DEFAULT);
+        } else if (edges_start(d) < 0) {
                 d->exit_code = 1;
                 daemon_stop(d);
                 uv_run(&loop, UV_RUN_DEFAULT);
-                goto out;
+        } else {
+                /* The socket is ours: no other hugevmd runs here (core_start cleans the state directory). */
+                core_start(&d->core);
+                sdnotify_ready();
+                sdnotify_watchdog_start(&loop);
+                uv_run(&loop, UV_RUN_DEFAULT);
+                log_info("Stopped");
         }
-        if (d->metrics && d->cfg->metrics_listen) {
-                char addr[64];
-                uint16_t port = 0, bound = 0;
-                if (config_parse_listen(d->cfg->metrics_listen, addr, sizeof addr, &port) == 0) {
-                        r = metrics_http_start(d->metrics, addr, port, &bound);
-                        if (r < 0)
-                                log_warning("Cannot serve metrics on %s: %s; continuing without the HTTP endpoint",
-                                            d->cfg->metrics_listen, strerror(-r));
-                        else
-                                log_info("Serving metrics on http://%s:%u/metrics", addr, bound);
-                }
-        }
-
-        host_apply(d);
-        reconcile_refresh(d);
-        sdnotify_ready();
-        sdnotify_watchdog_start(&loop);
-        reconcile_start_timer(d);
-        reconcile_kick(d);
-
-        uv_run(&loop, UV_RUN_DEFAULT);
-        log_info("Stopped");
-out:
         r = d->exit_code;
         metrics_free(d->metrics);
-out_early:
         uv_loop_close(&loop);
-        config_free(d->cfg);
-        host_free(d);
-        free(d->nodes);
-        vmm_ctx_free(d->ctx);
-        vmm_ctx_free(d->worker_ctx);
+        core_free(&d->core);
         return r;
 }

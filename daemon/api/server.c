@@ -18,7 +18,11 @@
 #include "daemon.h"
 #include "log.h"
 #include "proto.h"
+#include "rpc.h"
 #include "sdnotify.h"
+#include "server.h"
+#include "status.h"
+#include "waits.h"
 
 #define CLOSE_GRACE_MS 5000u   /* a peer that never reads its last error is cut after this */
 /* Fairness: one client's pipelined requests are answered at most this many per
@@ -104,7 +108,7 @@ static void client_close(struct client *c)
         if (c->next)
                 c->next->prev = c->prev;
         s->n_clients--;
-        rpc_waits_drop_client(c->d, c);
+        waits_drop_client(c->d, c);
         uv_close((uv_handle_t *)&c->pipe, client_handle_closed);
         uv_close((uv_handle_t *)&c->timer, client_handle_closed);
 }
@@ -177,8 +181,12 @@ void server_send(struct client *c, json_object *obj)
         free(line);
 }
 
-void server_broadcast(struct daemon *d, json_object *obj)
+/* What the core publishes, told to every subscribed client. */
+static void on_event(void *data, struct core *core, const struct core_event *ev)
 {
+        struct daemon *d = data;
+        (void)core;
+        json_object *obj = status_notification(ev);
         size_t len;
         char *line = obj && d->server ? proto_serialize_line(obj, &len) : NULL;
         json_object_put(obj);
@@ -435,9 +443,9 @@ static enum rpc_role peer_role(struct daemon *d, int fd, uid_t *ret_uid, pid_t *
         if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
                 n = (int)(glen / sizeof(gid_t));
 #endif
-        if (d->cfg->has_admin_gid && in_groups(d->cfg->admin_gid, cred.gid, groups, n))
+        if (d->core.cfg->has_admin_gid && in_groups(d->core.cfg->admin_gid, cred.gid, groups, n))
                 return ROLE_ADMIN;
-        if (d->cfg->has_socket_gid && in_groups(d->cfg->socket_gid, cred.gid, groups, n))
+        if (d->core.cfg->has_socket_gid && in_groups(d->core.cfg->socket_gid, cred.gid, groups, n))
                 return ROLE_READ;
         return ROLE_NONE;
 }
@@ -566,6 +574,11 @@ int server_start(struct daemon *d, const char *socket_path)
         uint64_t v;
         if (!s)
                 return -ENOMEM;
+        int r = core_subscribe(&d->core, on_event, d);
+        if (r < 0) {
+                free(s);
+                return r;
+        }
         d->server = s;
         s->idle_ms = PROTO_IDLE_TIMEOUT_MS;
         if (idle && vmm_count_parse(idle, &v) == 0 && v > 0)
@@ -576,7 +589,7 @@ int server_start(struct daemon *d, const char *socket_path)
         s->pump.data = d;
         s->open_handles = 2;
 
-        int fd = sdnotify_listen_fd(), r;
+        int fd = sdnotify_listen_fd();
         if (fd >= 0) {
                 r = uv_pipe_open(&s->listener, fd);
                 if (r < 0) {

@@ -5,8 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "core.h"
 #include "proto.h"
+#include "status.h"
 
 static json_object *target_or_null(bool has, uint64_t pages)
 {
@@ -24,18 +28,18 @@ static json_object *mount_new(const char *path, const char *options, bool config
 }
 
 /* Every hugetlbfs mount of this page size, and a configured one that is not. */
-static json_object *status_mounts(struct daemon *d, uint64_t size_kb)
+static json_object *status_mounts(struct core *core, uint64_t size_kb)
 {
         json_object *a = json_object_new_array();
         const char *want = NULL, *error = "";
-        for (size_t i = 0; i < d->cfg->n_pools; i++)
-                if (d->cfg->pools[i].size_kb == size_kb && d->cfg->mounts[i].path) {
-                        want = d->cfg->mounts[i].path;
-                        error = d->mount_errors[i];
+        for (size_t i = 0; i < core->cfg->n_pools; i++)
+                if (core->cfg->pools[i].size_kb == size_kb && core->cfg->mounts[i].path) {
+                        want = core->cfg->mounts[i].path;
+                        error = core->mount_errors[i];
                 }
         bool listed = false;
-        for (size_t i = 0; i < d->n_mounts; i++) {
-                const struct vmm_mount *m = &d->mounts[i];
+        for (size_t i = 0; i < core->n_mounts; i++) {
+                const struct vmm_mount *m = &core->mounts[i];
                 if (m->size_kb != size_kb)
                         continue;
                 bool mine = want && strcmp(m->path, want) == 0;
@@ -52,24 +56,24 @@ static json_object *u64_or_null(bool ok, uint64_t v)
         return ok ? json_object_new_uint64(v) : NULL;
 }
 
-static json_object *status_shm(struct daemon *d)
+static json_object *status_shm(struct core *core)
 {
         json_object *o = json_object_new_object();
-        json_object_object_add(o, PROTO_F_GROUP, u64_or_null(d->shm_ok, d->shm.group));
-        json_object_object_add(o, PROTO_F_SHMMAX, u64_or_null(d->shm_ok, d->shm.shmmax));
-        json_object_object_add(o, PROTO_F_SHMALL, u64_or_null(d->shm_ok, d->shm.shmall));
-        json_object_object_add(o, PROTO_F_REASON, json_object_new_string(d->shm_error));
+        json_object_object_add(o, PROTO_F_GROUP, u64_or_null(core->shm_ok, core->shm.group));
+        json_object_object_add(o, PROTO_F_SHMMAX, u64_or_null(core->shm_ok, core->shm.shmmax));
+        json_object_object_add(o, PROTO_F_SHMALL, u64_or_null(core->shm_ok, core->shm.shmall));
+        json_object_object_add(o, PROTO_F_REASON, json_object_new_string(core->shm_error));
         return o;
 }
 
 /* override: a hypothetical target (pool.set dry_run): states are what it would make them. */
-json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct target *override)
+json_object *status_pool(struct core *core, struct pool_rt *p, const struct target *override)
 {
         struct target t;
         if (override)
                 t = *override;
         else
-                daemon_effective_target(d, p->size_kb, &t);
+                core_effective_target(core, p->size_kb, &t);
         json_object *o = json_object_new_object();
         const char *reason = "";
         enum pool_state s;
@@ -82,7 +86,7 @@ json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct targe
                                 there = there && p->ncur[node].cur.total == t.node_pages[node];
                 s = !target_managed(&t) ? POOL_UNMANAGED : there ? POOL_CONVERGED : POOL_CONVERGING;
         } else
-                s = reconcile_pool_state(d, p, &reason);
+                s = reconcile_pool_state(core, p, &reason);
 
         json_object_object_add(o, PROTO_F_SIZE, json_object_new_string(p->label));
         json_object_object_add(o, PROTO_F_SIZE_BYTES, json_object_new_uint64(p->size_kb * 1024));
@@ -106,8 +110,8 @@ json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct targe
         json_object_object_add(o, PROTO_F_SAVED_EXACT, json_object_new_boolean(p->ledger.exact));
 
         json_object *nodes = json_object_new_array();
-        for (size_t k = 0; k < d->n_nodes; k++) {
-                unsigned node = d->nodes[k];
+        for (size_t k = 0; k < core->n_nodes; k++) {
+                unsigned node = core->nodes[k];
                 if (node >= HUGEVMD_MAX_NODES)
                         continue;
                 const struct node_rt *nr = &p->ncur[node];
@@ -129,24 +133,24 @@ json_object *status_pool(struct daemon *d, struct pool_rt *p, const struct targe
                 json_object_array_add(nodes, n);
         }
         json_object_object_add(o, PROTO_F_NODES, nodes);
-        json_object_object_add(o, PROTO_F_MOUNTS, status_mounts(d, p->size_kb));
+        json_object_object_add(o, PROTO_F_MOUNTS, status_mounts(core, p->size_kb));
         return o;
 }
 
-json_object *status_vmemmap(struct daemon *d)
+json_object *status_vmemmap(struct core *core)
 {
         json_object *o = json_object_new_object(), *sizes = json_object_new_array();
-        json_object_object_add(o, PROTO_F_SUPPORTED, json_object_new_boolean(d->hvo.supported));
-        json_object_object_add(o, PROTO_F_ENABLED, json_object_new_boolean(d->hvo.enabled));
+        json_object_object_add(o, PROTO_F_SUPPORTED, json_object_new_boolean(core->hvo.supported));
+        json_object_object_add(o, PROTO_F_ENABLED, json_object_new_boolean(core->hvo.enabled));
         json_object_object_add(o, PROTO_F_BOOT_PARAM,
-                               d->hvo.boot_param == VMM_BOOT_ABSENT ? NULL
-                               : json_object_new_string(d->hvo.boot_param == VMM_BOOT_ON ? "on" : "off"));
-        json_object_object_add(o, PROTO_F_KERNEL, json_object_new_string(d->kernel.release));
-        json_object_object_add(o, PROTO_F_RESERVE_PAGES, json_object_new_int((int)d->kernel.reserve_pages));
-        json_object_object_add(o, PROTO_F_PAGE_SIZE, json_object_new_uint64(d->kernel.page_size));
-        json_object_object_add(o, PROTO_F_STRUCT_PAGE, json_object_new_uint64(d->kernel.struct_page_size));
-        for (size_t i = 0; i < d->n_pools; i++) {
-                struct pool_rt *p = &d->pools[i];
+                               core->hvo.boot_param == VMM_BOOT_ABSENT ? NULL
+                               : json_object_new_string(core->hvo.boot_param == VMM_BOOT_ON ? "on" : "off"));
+        json_object_object_add(o, PROTO_F_KERNEL, json_object_new_string(core->kernel.release));
+        json_object_object_add(o, PROTO_F_RESERVE_PAGES, json_object_new_int((int)core->kernel.reserve_pages));
+        json_object_object_add(o, PROTO_F_PAGE_SIZE, json_object_new_uint64(core->kernel.page_size));
+        json_object_object_add(o, PROTO_F_STRUCT_PAGE, json_object_new_uint64(core->kernel.struct_page_size));
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
                 json_object *s = json_object_new_object();
                 json_object_object_add(s, PROTO_F_SIZE, json_object_new_string(p->label));
                 json_object_object_add(s, PROTO_F_ELIGIBLE, json_object_new_boolean(p->hvo.eligible));
@@ -158,18 +162,18 @@ json_object *status_vmemmap(struct daemon *d)
         return o;
 }
 
-static json_object *status_measured(struct daemon *d)
+static json_object *status_measured(struct core *core)
 {
         json_object *o = json_object_new_object();
         uint64_t model = 0;
-        for (size_t i = 0; i < d->n_pools; i++)
-                model += d->pools[i].ledger.optimized * d->pools[i].hvo.saved_bytes;
-        json_object_object_add(o, PROTO_F_AVAILABLE, json_object_new_boolean(d->memmap_ok));
-        if (d->memmap_ok) {
-                json_object_object_add(o, PROTO_F_BASELINE_PAGES, json_object_new_uint64(d->memmap.baseline_pages));
-                json_object_object_add(o, PROTO_F_CURRENT_PAGES, json_object_new_uint64(d->memmap.current_pages));
-                json_object_object_add(o, PROTO_F_SAVED_PAGES, json_object_new_int64(d->memmap.saved_pages));
-                json_object_object_add(o, PROTO_F_SAVED_BYTES, json_object_new_uint64(d->memmap.saved_bytes));
+        for (size_t i = 0; i < core->n_pools; i++)
+                model += core->pools[i].ledger.optimized * core->pools[i].hvo.saved_bytes;
+        json_object_object_add(o, PROTO_F_AVAILABLE, json_object_new_boolean(core->memmap_ok));
+        if (core->memmap_ok) {
+                json_object_object_add(o, PROTO_F_BASELINE_PAGES, json_object_new_uint64(core->memmap.baseline_pages));
+                json_object_object_add(o, PROTO_F_CURRENT_PAGES, json_object_new_uint64(core->memmap.current_pages));
+                json_object_object_add(o, PROTO_F_SAVED_PAGES, json_object_new_int64(core->memmap.saved_pages));
+                json_object_object_add(o, PROTO_F_SAVED_BYTES, json_object_new_uint64(core->memmap.saved_bytes));
         } else {
                 json_object_object_add(o, PROTO_F_BASELINE_PAGES, NULL);
                 json_object_object_add(o, PROTO_F_CURRENT_PAGES, NULL);
@@ -178,36 +182,38 @@ static json_object *status_measured(struct daemon *d)
         }
         json_object_object_add(o, PROTO_F_MODEL_SAVED, json_object_new_uint64(model));
         json_object_object_add(o, PROTO_F_AGREES,
-                               d->memmap_ok ? json_object_new_boolean(model == d->memmap.saved_bytes) : NULL);
+                               core->memmap_ok ? json_object_new_boolean(model == core->memmap.saved_bytes) : NULL);
         return o;
 }
 
-json_object *status_build(struct daemon *d)
+json_object *status_build(struct core *core)
 {
         json_object *o = json_object_new_object(), *pools = json_object_new_array();
         json_object_object_add(o, PROTO_F_VERSION, json_object_new_string(PACKAGE_VERSION));
         json_object_object_add(o, PROTO_F_PROTOCOL, json_object_new_int(PROTO_VERSION));
-        json_object_object_add(o, PROTO_F_HVO, status_vmemmap(d));
-        for (size_t i = 0; i < d->n_pools; i++)
-                json_object_array_add(pools, status_pool(d, &d->pools[i], NULL));
+        json_object_object_add(o, PROTO_F_HVO, status_vmemmap(core));
+        for (size_t i = 0; i < core->n_pools; i++)
+                json_object_array_add(pools, status_pool(core, &core->pools[i], NULL));
         json_object_object_add(o, PROTO_F_POOLS, pools);
-        json_object_object_add(o, PROTO_F_MEASURED, status_measured(d));
-        json_object_object_add(o, PROTO_F_SHM, status_shm(d));
-        json_object_object_add(o, PROTO_F_CONVERGED, json_object_new_boolean(reconcile_all_converged(d)));
+        json_object_object_add(o, PROTO_F_MEASURED, status_measured(core));
+        json_object_object_add(o, PROTO_F_SHM, status_shm(core));
+        json_object_object_add(o, PROTO_F_CONVERGED, json_object_new_boolean(reconcile_all_converged(core)));
         return o;
 }
 
-json_object *status_unconverged(struct daemon *d)
+json_object *status_unconverged(struct core *core, const struct pool_rt *only)
 {
         json_object *a = json_object_new_array();
-        for (size_t i = 0; i < d->n_pools; i++) {
-                struct pool_rt *p = &d->pools[i];
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
+                if (only && p != only)
+                        continue;
                 const char *reason;
-                enum pool_state s = reconcile_pool_state(d, p, &reason);
+                enum pool_state s = reconcile_pool_state(core, p, &reason);
                 if (s == POOL_UNMANAGED || s == POOL_CONVERGED)
                         continue;
                 struct target t;
-                daemon_effective_target(d, p->size_kb, &t);
+                core_effective_target(core, p->size_kb, &t);
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, PROTO_F_SIZE, json_object_new_string(p->label));
                 json_object_object_add(o, PROTO_F_PAGES, json_object_new_uint64(p->cur.total));
@@ -234,4 +240,75 @@ json_object *status_unconverged(struct daemon *d)
                 json_object_array_add(a, o);
         }
         return a;
+}
+
+/* ---- notifications: what the core's events look like on the socket ---- */
+
+json_object *status_notification(const struct core_event *ev)
+{
+        json_object *o = json_object_new_object();
+        switch (ev->kind) {
+        case CORE_EV_PROGRESS:
+                if (!ev->wrote)
+                        break;   /* a write that failed outright moved nothing */
+                json_object_object_add(o, PROTO_F_SIZE, json_object_new_string(ev->pool->label));
+                json_object_object_add(o, PROTO_F_NODE, ev->node < 0 ? NULL : json_object_new_int(ev->node));
+                json_object_object_add(o, PROTO_F_FROM, json_object_new_uint64(ev->from));
+                json_object_object_add(o, PROTO_F_CURRENT, json_object_new_uint64(ev->current));
+                json_object_object_add(o, PROTO_F_TARGET, json_object_new_uint64(ev->target));
+                return proto_notification_new(PROTO_N_PROGRESS, o);
+        case CORE_EV_POOL_CHANGED:
+                json_object_object_add(o, PROTO_F_SIZE, json_object_new_string(ev->pool->label));
+                json_object_object_add(o, PROTO_F_NODE, ev->node < 0 ? NULL : json_object_new_int(ev->node));
+                json_object_object_add(o, PROTO_F_STATE, json_object_new_string(pool_state_name((enum pool_state)ev->state)));
+                json_object_object_add(o, PROTO_F_REASON, json_object_new_string(ev->reason));
+                json_object_object_add(o, PROTO_F_EXTERNAL, json_object_new_boolean(ev->external));
+                return proto_notification_new(PROTO_N_POOL_CHANGED, o);
+        case CORE_EV_HVO_CHANGED:
+                json_object_object_add(o, PROTO_F_ENABLED, json_object_new_boolean(ev->enabled));
+                return proto_notification_new(PROTO_N_VMEMMAP, o);
+        default:
+                break;
+        }
+        json_object_put(o);
+        return NULL;
+}
+
+/* The target a pool is converging to, whole or summed over its nodes. */
+static uint64_t target_total(const struct target *t)
+{
+        if (t->has_pages)
+                return t->pages;
+        uint64_t sum = 0;
+        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                if (t->node_mask & (UINT64_C(1) << node))
+                        sum += t->node_pages[node];
+        return sum;
+}
+
+void status_text(struct core *core, char *text, size_t len)
+{
+        uint64_t saved = 0;
+        text[0] = '\0';
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
+                const char *reason;
+                enum pool_state s = reconcile_pool_state(core, p, &reason);
+                saved += p->ledger.optimized * p->hvo.saved_bytes;
+                if (s == POOL_DEGRADED && !text[0])
+                        snprintf(text, len, "degraded %s: %s", p->label, reason);
+        }
+        for (size_t i = 0; i < core->n_pools && !text[0]; i++) {
+                struct pool_rt *p = &core->pools[i];
+                struct target t;
+                if (reconcile_pool_state(core, p, NULL) != POOL_CONVERGING)
+                        continue;
+                core_effective_target(core, p->size_kb, &t);
+                snprintf(text, len, "converging %s %" PRIu64 "/%" PRIu64, p->label, p->cur.total, target_total(&t));
+        }
+        if (!text[0]) {
+                char human[32];
+                vmm_size_format_human(saved, human, sizeof human);
+                snprintf(text, len, "all pools converged, %s saved", human);
+        }
 }

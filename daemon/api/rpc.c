@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The control protocol's methods: envelope checks, strict params, dispatch. */
+#include "config.h"
+#include "rpc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "metrics.h"
+#include "proto.h"
+#include "server.h"
+#include "status.h"
+#include "waits.h"
+
+#define WAIT_MAX_TIMEOUT_MS (UINT64_C(7) * 24 * 3600 * 1000)
+
+/* ---- the daemon side ----------------------------------------------------- */
+
+struct call {
+        struct daemon *d;
+        struct client *client;
+        json_object *id;        /* borrowed from the request */
+        bool notification;      /* no id: no reply */
+        const char *method;
+        json_object *params;
+        char msg[512];
+        json_object *data;      /* error data, owned */
+};
+
+static json_object *fail(struct call *c, int code)
+{
+        json_object *e = proto_error_new(c->id, code, c->msg, c->data);
+        c->data = NULL;
+        if (c->d->metrics)
+                metrics_count_request(c->d->metrics, c->method ? c->method : "unknown", proto_error_name(code));
+        return e;
+}
+
+#define FAIL(c, code, ...) do { snprintf((c)->msg, sizeof (c)->msg, __VA_ARGS__); return fail((c), (code)); } while (0)
+
+static json_object *succeed(struct call *c, json_object *result)
+{
+        if (c->d->metrics)
+                metrics_count_request(c->d->metrics, c->method, "ok");
+        return proto_result_new(c->id, result);
+}
+
+/* size param -> the pool; NULL with a reply in *err. */
+static struct pool_rt *get_pool(struct call *c, json_object **err)
+{
+        json_object *v;
+        uint64_t bytes;
+        char avail[256] = "";
+        if (!c->params || !json_object_object_get_ex(c->params, PROTO_F_SIZE, &v)) {
+                snprintf(c->msg, sizeof c->msg, "%s: required (a hugepage size such as \"2M\" or \"2048kB\")", PROTO_F_SIZE);
+                *err = fail(c, PROTO_ERR_INVALID_PARAMS);
+                return NULL;
+        }
+        if (!v || !json_object_is_type(v, json_type_string)) {
+                snprintf(c->msg, sizeof c->msg, "%s: must be a string such as \"2M\" or \"2048kB\"", PROTO_F_SIZE);
+                *err = fail(c, PROTO_ERR_INVALID_PARAMS);
+                return NULL;
+        }
+        const char *text = json_object_get_string(v);
+        if (vmm_size_parse(text, &bytes) < 0 || bytes == 0 || bytes % 1024) {
+                snprintf(c->msg, sizeof c->msg, "%s: \"%.64s\" is not a size (write it like 2M, 2048kB or 1G)", PROTO_F_SIZE, text);
+                *err = fail(c, PROTO_ERR_INVALID_PARAMS);
+                return NULL;
+        }
+        struct pool_rt *p = core_pool(&c->d->core, bytes / 1024);
+        if (!p) {
+                for (size_t i = 0; i < c->d->core.n_pools; i++)
+                        snprintf(avail + strlen(avail), sizeof avail - strlen(avail), "%s%s", i ? ", " : "", c->d->core.pools[i].label);
+                snprintf(c->msg, sizeof c->msg, "%s: %.64s is not a hugepage size on this machine (available: %s)",
+                         PROTO_F_SIZE, text, avail[0] ? avail : "none");
+                *err = fail(c, PROTO_ERR_UNSUPPORTED);
+                return NULL;
+        }
+        return p;
+}
+
+static json_object *m_status(struct call *c)
+{
+        static const char *const keys[] = { NULL };
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        reconcile_refresh_shared(&c->d->core);
+        return succeed(c, status_build(&c->d->core));
+}
+
+static json_object *m_pool_get(struct call *c)
+{
+        static const char *const keys[] = { PROTO_F_SIZE, NULL };
+        json_object *err;
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        struct pool_rt *p = get_pool(c, &err);
+        if (!p)
+                return err;
+        reconcile_refresh_shared(&c->d->core);
+        return succeed(c, status_pool(&c->d->core, p, NULL));
+}
+
+/* pages or bytes (integer, or a size string) for one pool, bounded by memory. */
+static int get_pages(struct call *c, struct pool_rt *p, json_object *params, const char *what,
+                     uint64_t *ret, bool *present)
+{
+        uint64_t size_bytes = p->size_kb * 1024, mem = c->d->core.mem_bytes;
+        uint64_t max_pages = mem / size_bytes;
+        json_object *v;
+        char label[32];
+        int r;
+
+        vmm_size_format_human(mem, label, sizeof label);
+        if (strcmp(what, PROTO_F_PAGES) == 0) {
+                r = rpc_get_uint(params, what, UINT64_MAX - 1, ret, present, c->msg, sizeof c->msg);
+                if (r < 0)
+                        return r;
+                if (*present && *ret > max_pages) {
+                        snprintf(c->msg, sizeof c->msg, "%s: %" PRIu64 " pages of %s exceed this machine's memory (%s, at most %" PRIu64 " pages)",
+                                 what, *ret, p->label, label, max_pages);
+                        return PROTO_ERR_INVALID_PARAMS;
+                }
+                return 0;
+        }
+        uint64_t bytes;
+        *present = false;
+        if (!params || !json_object_object_get_ex(params, what, &v))
+                return 0;
+        if (v && json_object_is_type(v, json_type_string)) {
+                r = vmm_size_parse(json_object_get_string(v), &bytes);
+                if (r < 0) {
+                        snprintf(c->msg, sizeof c->msg, "%s: \"%.64s\" is not a size (write it like 512M or 1G)", what,
+                                 json_object_get_string(v));
+                        return PROTO_ERR_INVALID_PARAMS;
+                }
+        } else {
+                bool pr;
+                r = rpc_get_uint(params, what, UINT64_MAX - 1, &bytes, &pr, c->msg, sizeof c->msg);
+                if (r < 0)
+                        return r;
+        }
+        if (bytes % size_bytes) {
+                snprintf(c->msg, sizeof c->msg, "%s: %" PRIu64 " is not a multiple of the %s page size", what, bytes, p->label);
+                return PROTO_ERR_INVALID_PARAMS;
+        }
+        if (bytes > mem) {
+                snprintf(c->msg, sizeof c->msg, "%s: %" PRIu64 " exceeds this machine's memory (%s)", what, bytes, label);
+                return PROTO_ERR_INVALID_PARAMS;
+        }
+        *ret = bytes / size_bytes;
+        *present = true;
+        return 0;
+}
+
+/* pool.set's params, checked one by one. */
+struct set_params {
+        struct pool_rt *pool;
+        uint64_t pages, node, overcommit;
+        bool has_pages, has_node, has_overcommit, persist, dry_run;
+        json_object *nodes;     /* borrowed from the request */
+};
+
+/* A page-count param that is not named pages (overcommit, nodes.N): checked as
+ * pages, the message then names the real field. */
+static int get_pages_as(struct call *c, struct pool_rt *p, json_object *value, const char *name, uint64_t *ret)
+{
+        bool present;
+        json_object *wrap = json_object_new_object();
+        json_object_object_add(wrap, PROTO_F_PAGES, json_object_get(value));
+        int r = get_pages(c, p, wrap, PROTO_F_PAGES, ret, &present);
+        json_object_put(wrap);
+        if (r < 0) {
+                char m[sizeof c->msg];
+                snprintf(m, sizeof m, "%s%s", name, c->msg + strlen(PROTO_F_PAGES));
+                snprintf(c->msg, sizeof c->msg, "%s", m);
+        }
+        return r;
+}
+
+/* 0, or a protocol error with c->msg. */
+static int parse_set_params(struct call *c, struct set_params *sp)
+{
+        uint64_t bytes_pages = 0;
+        bool has_bytes, has_persist, has_dry;
+        json_object *v;
+        int r;
+        if ((r = get_pages(c, sp->pool, c->params, PROTO_F_PAGES, &sp->pages, &sp->has_pages)) < 0 ||
+            (r = get_pages(c, sp->pool, c->params, PROTO_F_BYTES, &bytes_pages, &has_bytes)) < 0 ||
+            (r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &sp->node, &sp->has_node, c->msg, sizeof c->msg)) < 0 ||
+            (r = rpc_get_bool(c->params, PROTO_F_PERSIST, &sp->persist, &has_persist, c->msg, sizeof c->msg)) < 0 ||
+            (r = rpc_get_bool(c->params, PROTO_F_DRY_RUN, &sp->dry_run, &has_dry, c->msg, sizeof c->msg)) < 0)
+                return r;
+        if (!has_persist)
+                sp->persist = true;
+        if (json_object_object_get_ex(c->params, PROTO_F_OVERCOMMIT, &v)) {
+                if ((r = get_pages_as(c, sp->pool, v, PROTO_F_OVERCOMMIT, &sp->overcommit)) < 0)
+                        return r;
+                sp->has_overcommit = true;
+        }
+        json_object_object_get_ex(c->params, PROTO_F_NODES, &sp->nodes);
+#define SET_FAIL(code, ...) do { snprintf(c->msg, sizeof c->msg, __VA_ARGS__); return (code); } while (0)
+        if ((sp->has_pages + has_bytes + (sp->nodes != NULL)) > 1)
+                SET_FAIL(PROTO_ERR_INVALID_PARAMS, "%s: give only one of %s, %s or %s", PROTO_F_PAGES, PROTO_F_PAGES,
+                         PROTO_F_BYTES, PROTO_F_NODES);
+        if (!sp->has_pages && !has_bytes && !sp->nodes && !sp->has_overcommit)
+                SET_FAIL(PROTO_ERR_INVALID_PARAMS, "%s: one of %s, %s, %s or %s is required", PROTO_F_PAGES, PROTO_F_PAGES,
+                         PROTO_F_BYTES, PROTO_F_NODES, PROTO_F_OVERCOMMIT);
+        if (sp->has_node && sp->nodes)
+                SET_FAIL(PROTO_ERR_INVALID_PARAMS, "%s: not together with %s", PROTO_F_NODE, PROTO_F_NODES);
+        if (sp->has_node && !sp->has_pages && !has_bytes)
+                SET_FAIL(PROTO_ERR_INVALID_PARAMS, "%s: needs %s or %s", PROTO_F_NODE, PROTO_F_PAGES, PROTO_F_BYTES);
+        if (sp->has_node && (sp->node >= HUGEVMD_MAX_NODES || !core_node_present(&c->d->core, sp->node)))
+                SET_FAIL(PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODE, sp->node);
+        if (has_bytes) {
+                sp->pages = bytes_pages;
+                sp->has_pages = true;
+        }
+        return 0;
+}
+
+/* The pool's target in force, changed as the params say. 0, or a protocol error with c->msg. */
+static int build_target(struct call *c, const struct set_params *sp, struct target *t)
+{
+        core_effective_target(&c->d->core, sp->pool->size_kb, t);
+        if (sp->has_pages && sp->has_node) {
+                t->has_pages = false;
+                t->node_mask |= UINT64_C(1) << sp->node;
+                t->node_pages[sp->node] = sp->pages;
+        } else if (sp->has_pages) {
+                t->has_pages = true;
+                t->pages = sp->pages;
+                t->node_mask = 0;
+        } else if (sp->nodes) {
+                if (!json_object_is_type(sp->nodes, json_type_object) || json_object_object_length(sp->nodes) == 0)
+                        SET_FAIL(PROTO_ERR_INVALID_PARAMS, "%s: must be an object {\"<node>\": pages, ...}", PROTO_F_NODES);
+                t->has_pages = false;
+                t->node_mask = 0;
+                json_object_object_foreach(sp->nodes, key, val) {
+                        uint64_t n, np;
+                        char name[64];
+                        snprintf(name, sizeof name, "%s.%.32s", PROTO_F_NODES, key);
+                        int r = get_pages_as(c, sp->pool, val, name, &np);
+                        if (r < 0)
+                                return r;
+                        if (vmm_count_parse(key, &n) < 0)
+                                SET_FAIL(PROTO_ERR_INVALID_PARAMS, "%s: key \"%.32s\" is not a node number", PROTO_F_NODES, key);
+                        if (n >= HUGEVMD_MAX_NODES || !core_node_present(&c->d->core, n))
+                                SET_FAIL(PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODES, n);
+                        t->node_mask |= UINT64_C(1) << n;
+                        t->node_pages[n] = np;
+                }
+        }
+        if (sp->has_overcommit) {
+                t->has_overcommit = true;
+                t->overcommit = sp->overcommit;
+        }
+        return 0;
+#undef SET_FAIL
+}
+
+static json_object *m_pool_set(struct call *c)
+{
+        static const char *const keys[] = { PROTO_F_SIZE, PROTO_F_PAGES, PROTO_F_BYTES, PROTO_F_NODES, PROTO_F_NODE,
+                                            PROTO_F_PERSIST, PROTO_F_OVERCOMMIT, PROTO_F_DRY_RUN, NULL };
+        struct core *core = &c->d->core;
+        struct set_params sp = { 0 };
+        struct target t;
+        json_object *err;
+        int r;
+
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        if (!(sp.pool = get_pool(c, &err)))
+                return err;
+        if ((r = parse_set_params(c, &sp)) < 0 || (r = build_target(c, &sp, &t)) < 0)
+                return fail(c, r);
+        if (sp.dry_run)
+                return succeed(c, status_pool(core, sp.pool, &t));
+        r = core_set_target(core, sp.pool, &t, sp.persist);
+        if (r == -ENOSPC)
+                FAIL(c, PROTO_ERR_INTERNAL, "too many runtime targets");
+        if (r < 0)
+                FAIL(c, PROTO_ERR_STATE, "cannot save the state file in %s: %s; nothing changed", core_state_dir(core), strerror(-r));
+        log_pool(LOG_INFO, sp.pool->label, sp.has_node ? (int)sp.node : -1, sp.pages, "New %s target%s: %s", sp.pool->label,
+                 sp.persist ? "" : " (runtime only)", json_object_to_json_string(c->params));
+        return succeed(c, status_pool(core, sp.pool, NULL));
+}
+
+static json_object *m_vmemmap_get(struct call *c)
+{
+        static const char *const keys[] = { NULL };
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        reconcile_refresh_shared(&c->d->core);
+        return succeed(c, status_vmemmap(&c->d->core));
+}
+
+static json_object *m_vmemmap_set(struct call *c)
+{
+        static const char *const keys[] = { PROTO_F_ENABLED, NULL };
+        bool enabled, present;
+        int r;
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        if ((r = rpc_get_bool(c->params, PROTO_F_ENABLED, &enabled, &present, c->msg, sizeof c->msg)) < 0)
+                return fail(c, r);
+        if (!present)
+                FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: required (true or false)", PROTO_F_ENABLED);
+        r = core_hvo_set(&c->d->core, enabled);
+        if (r == -EOPNOTSUPP)
+                FAIL(c, PROTO_ERR_UNSUPPORTED, "HVO is not supported by this kernel (no /proc/sys/vm/hugetlb_optimize_vmemmap)");
+        if (r < 0) {
+                c->data = json_object_new_object();
+                json_object_object_add(c->data, PROTO_F_ERRNO, json_object_new_int(-r));
+                json_object_object_add(c->data, PROTO_F_PATH, json_object_new_string("/proc/sys/vm/hugetlb_optimize_vmemmap"));
+                FAIL(c, PROTO_ERR_KERNEL, "the kernel refused to turn HVO %s: %s", enabled ? "on" : "off", strerror(-r));
+        }
+        return succeed(c, status_vmemmap(&c->d->core));
+}
+
+static json_object *m_wait(struct call *c)
+{
+        static const char *const keys[] = { PROTO_F_TIMEOUT_MS, PROTO_F_SIZE, PROTO_F_NODE, NULL };
+        struct wait_spec spec = { .node = -1 };
+        json_object *err;
+        uint64_t node;
+        bool has_node;
+        int r;
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        if ((r = rpc_get_uint(c->params, PROTO_F_TIMEOUT_MS, WAIT_MAX_TIMEOUT_MS, &spec.timeout_ms, &spec.has_timeout,
+                              c->msg, sizeof c->msg)) < 0 ||
+            (r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &node, &has_node, c->msg, sizeof c->msg)) < 0)
+                return fail(c, r);
+        if (json_object_object_get_ex(c->params, PROTO_F_SIZE, NULL) && !(spec.pool = get_pool(c, &err)))
+                return err;
+        if (has_node && !spec.pool)
+                FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: needs %s", PROTO_F_NODE, PROTO_F_SIZE);
+        if (has_node && (node >= HUGEVMD_MAX_NODES || !core_node_present(&c->d->core, node)))
+                FAIL(c, PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODE, node);
+        if (has_node)
+                spec.node = (int)node;
+        return waits_start(c->d, c->client, c->id, !c->notification, &spec);
+}
+
+static json_object *m_subscribe(struct call *c)
+{
+        static const char *const keys[] = { NULL };
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        server_client_set_subscribed(c->client);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, PROTO_F_SUBSCRIBED, json_object_new_boolean(true));
+        return succeed(c, o);
+}
+
+static json_object *m_reload(struct call *c)
+{
+        static const char *const keys[] = { NULL };
+        struct config_errors errors = { 0 };
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        if (core_reload(&c->d->core, &errors) < 0) {
+                json_object *list = json_object_new_array();
+                for (size_t i = 0; i < errors.n; i++)
+                        json_object_array_add(list, json_object_new_string(errors.lines[i]));
+                c->data = json_object_new_object();
+                json_object_object_add(c->data, PROTO_F_ERRORS, list);
+                snprintf(c->msg, sizeof c->msg, "configuration invalid (%zu error%s); the running one stays in force",
+                         errors.n, errors.n == 1 ? "" : "s");
+                config_errors_clear(&errors);
+                return fail(c, PROTO_ERR_CONFIG);
+        }
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, PROTO_F_RELOADED, json_object_new_boolean(true));
+        return succeed(c, o);
+}
+
+static json_object *m_metrics(struct call *c)
+{
+        static const char *const keys[] = { NULL };
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        if (!c->d->metrics)
+                FAIL(c, PROTO_ERR_INTERNAL, "metrics are not available");
+        reconcile_refresh_shared(&c->d->core);
+        json_object *status = status_build(&c->d->core);
+        /* Count this request before rendering, so it appears in its own answer. */
+        metrics_count_request(c->d->metrics, c->method, "ok");
+        char *text = metrics_render(c->d->metrics, status);
+        json_object_put(status);
+        if (!text)
+                FAIL(c, PROTO_ERR_INTERNAL, "out of memory");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, PROTO_F_TEXT, json_object_new_string(text));
+        free(text);
+        return proto_result_new(c->id, o);
+}
+
+static json_object *m_version(struct call *c)
+{
+        static const char *const keys[] = { NULL };
+        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
+                return fail(c, PROTO_ERR_INVALID_PARAMS);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, PROTO_F_VERSION, json_object_new_string(PACKAGE_VERSION));
+        json_object_object_add(o, PROTO_F_PROTOCOL, json_object_new_int(PROTO_VERSION));
+        return succeed(c, o);
+}
+
+static const struct method {
+        const char *name;
+        enum rpc_role needs;
+        json_object *(*fn)(struct call *c);
+} methods[] = {
+        { PROTO_M_STATUS,      ROLE_READ,  m_status },
+        { PROTO_M_POOL_GET,    ROLE_READ,  m_pool_get },
+        { PROTO_M_POOL_SET,    ROLE_ADMIN, m_pool_set },
+        { PROTO_M_VMEMMAP_GET, ROLE_READ,  m_vmemmap_get },
+        { PROTO_M_VMEMMAP_SET, ROLE_ADMIN, m_vmemmap_set },
+        { PROTO_M_WAIT,        ROLE_READ,  m_wait },
+        { PROTO_M_SUBSCRIBE,   ROLE_READ,  m_subscribe },
+        { PROTO_M_RELOAD,      ROLE_ADMIN, m_reload },
+        { PROTO_M_METRICS,     ROLE_READ,  m_metrics },
+        { PROTO_M_VERSION,     ROLE_NONE,  m_version },
+};
+
+json_object *rpc_handle_line(struct daemon *d, struct client *client, enum rpc_role role, const char *line, size_t len)
+{
+        struct call c = { .d = d, .client = client };
+        json_object *req = NULL, *reply;
+        int code = rpc_parse_envelope(line, len, &req, &c.id, &c.method, &c.params, c.msg, sizeof c.msg);
+        c.notification = req && json_object_is_type(req, json_type_object) &&
+                         !json_object_object_get_ex(req, PROTO_F_ID, NULL);
+        if (code) {
+                /* Errors that make the id unknowable are answered with id null, even for notifications. */
+                c.method = NULL;
+                reply = fail(&c, code);
+                if (c.notification && code != PROTO_ERR_PARSE && code != PROTO_ERR_INVALID_REQUEST) {
+                        json_object_put(reply);
+                        reply = NULL;
+                }
+                json_object_put(req);
+                return reply;
+        }
+        const struct method *m = NULL;
+        for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+                if (strcmp(methods[i].name, c.method) == 0)
+                        m = &methods[i];
+        if (!m) {
+                snprintf(c.msg, sizeof c.msg, "unknown method \"%.64s\"", c.method);
+                c.method = NULL;
+                reply = fail(&c, PROTO_ERR_METHOD_NOT_FOUND);
+        } else if (role < m->needs) {
+                snprintf(c.msg, sizeof c.msg, "permission denied: %s needs %s", m->name,
+                         m->needs == ROLE_ADMIN ? "root or the AdminGroup" : "root, the SocketGroup or the AdminGroup");
+                reply = fail(&c, PROTO_ERR_PERMISSION);
+        } else
+                reply = m->fn(&c);
+        json_object_put(c.data);
+        if (c.notification) {
+                json_object_put(reply);
+                reply = NULL;
+        }
+        json_object_put(req);
+        return reply;
+}

@@ -4,8 +4,8 @@
  * daemon (it must work when hugevmd is down). A pool's counters say pages
  * exist; this says a program can get one and that it is what it claims:
  *   1. libhugetlbfs names a hugetlbfs mount for the size (loaded here, not
- *      linked into hugevmctl: its constructor reads /proc/mounts and
- *      /proc/meminfo at every start, ~1 ms of each command, and its shmget()
+ *      linked into hugevmctl: its constructor reads the mount table and
+ *      meminfo at every start, ~1 ms of each command, and its shmget()
  *      would stand in for libc's);
  *   2. one page is mapped MAP_SHARED from an unlinked file there (the mmap
  *      reserves the page, so an empty pool fails here with ENOMEM, not later);
@@ -23,7 +23,6 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <linux/kernel-page-flags.h>
-#include <mntent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -292,22 +291,24 @@ hidden:
 
 /* ---- The steps ------------------------------------------------------------- */
 
-/* libhugetlbfs skips the mounts this user cannot use: find one to name it. */
-static bool find_unusable_mount(uint64_t size_bytes, char *buf, size_t len, int *ret_errno)
+/* libhugetlbfs skips the mounts this user cannot use: find one to name it.
+ * The size is statfs()'s, as libhugetlbfs itself tells mounts apart. */
+static bool find_unusable_mount(vmm_ctx *ctx, uint64_t size_bytes, char *buf, size_t len, int *ret_errno)
 {
-        FILE *f = setmntent("/proc/mounts", "re");
-        struct mntent *m;
+        struct vmm_mount *mounts = NULL;
+        size_t n = 0;
         struct statfs sf;
         bool found = false;
-        while (f && !found && (m = getmntent(f)))
-                if (strcmp(m->mnt_type, "hugetlbfs") == 0 && statfs(m->mnt_dir, &sf) == 0 &&
-                    (uint64_t)sf.f_bsize == size_bytes && access(m->mnt_dir, R_OK | W_OK | X_OK) < 0) {
+        if (vmm_mounts_list(ctx, &mounts, &n) < 0)
+                return false;
+        for (size_t i = 0; i < n && !found; i++)
+                if (statfs(mounts[i].path, &sf) == 0 && (uint64_t)sf.f_bsize == size_bytes &&
+                    access(mounts[i].path, R_OK | W_OK | X_OK) < 0) {
                         *ret_errno = errno;
-                        snprintf(buf, len, "%s", m->mnt_dir);
+                        snprintf(buf, len, "%s", mounts[i].path);
                         found = true;
                 }
-        if (f)
-                endmntent(f);
+        free(mounts);
         return found;
 }
 
@@ -335,7 +336,7 @@ static int exercise(vmm_ctx *ctx, struct verify *v)
                 const char *env = getenv("HUGETLB_PATH");
                 char mnt[1024];
                 int e = 0;
-                if (!env && find_unusable_mount(v->size_bytes, mnt, sizeof(mnt), &e))
+                if (!env && find_unusable_mount(ctx, v->size_bytes, mnt, sizeof(mnt), &e))
                         return fail(v, "mount", "the hugetlbfs mount %s serves %s pages but this user cannot create files"
                                     " in it (%s), so libhugetlbfs skips it; run as root, or mount it with a mode=, uid="
                                     " or gid= that lets this user in", mnt, v->label, strerror(e));

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,6 +50,50 @@ static int default_size_kb(vmm_ctx *ctx, uint64_t *ret)
                 return -EBADMSG;
         *ret = kb;
         return 0;
+}
+
+/* "MemTotal:       24698320 kB", in bytes. */
+int vmm_memtotal(vmm_ctx *ctx, uint64_t *ret_bytes)
+{
+        char path[PATH_MAX], buf[8192], digits[VMMI_NUMBER_FILE_MAX];
+        int r = vmmi_path(ctx, path, "/proc/meminfo");
+        if (r < 0)
+                return r;
+        ssize_t n = vmmi_read_file(path, buf, sizeof buf);
+        if (n < 0)
+                return (int)n;
+        const char *f = strncmp(buf, "MemTotal:", 9) == 0 ? buf : strstr(buf, "\nMemTotal:");
+        if (!f)
+                return -ENODATA;
+        f = strchr(f, ':') + 1;
+        f += strspn(f, " ");
+        /* The strict parser, as for every number file: no sign, overflow is -ERANGE. */
+        size_t len = strcspn(f, " \n");
+        uint64_t kb;
+        if (len == 0 || len >= sizeof digits)
+                return -EBADMSG;
+        memcpy(digits, f, len);
+        digits[len] = '\0';
+        r = vmmi_parse_u64_dec(digits, &kb);
+        if (r < 0)
+                return r == -ERANGE ? r : -EBADMSG;
+        f += len;
+        if (strncmp(f, " kB", 3) != 0 || (f[3] != '\n' && f[3] != '\0') || kb == 0)
+                return -EBADMSG;
+        if (kb > UINT64_MAX / 1024)
+                return -ERANGE;   /* kB that fit 64 bits, bytes that do not */
+        *ret_bytes = kb * 1024;
+        return 0;
+}
+
+int vmm_mounts_watch_open(vmm_ctx *ctx)
+{
+        char path[PATH_MAX];
+        int r = vmmi_path(ctx, path, VMMI_MOUNTS);
+        if (r < 0)
+                return r;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
 }
 
 /* The page size a hugetlbfs mount serves: pagesize= in its options, else the default. */

@@ -151,6 +151,10 @@ struct vmm_memmap {
  * or there are no memory block directories (no CONFIG_MEMORY_HOTPLUG). */
 VMM_PUBLIC int vmm_memmap_read(vmm_ctx *ctx, struct vmm_memmap *ret);
 
+/* MemTotal from /proc/meminfo, in bytes: the bound of any pool. -ENODATA when
+ * there is no MemTotal: line; -ERANGE when the bytes do not fit 64 bits. */
+VMM_PUBLIC int vmm_memtotal(vmm_ctx *ctx, uint64_t *ret_bytes);
+
 /* ---- hugetlbfs mounts and SysV shared memory ----------------------------- */
 
 #define VMM_MAX_MOUNTS 4096   /* hugetlbfs mounts listed at most (-E2BIG beyond) */
@@ -163,6 +167,10 @@ struct vmm_mount {
 /* The hugetlbfs mounts in /proc/mounts, in its order; free() *ret_mounts.
  * Lines the library cannot place (overlong, unparsable pagesize=) are skipped. */
 VMM_PUBLIC int vmm_mounts_list(vmm_ctx *ctx, struct vmm_mount **ret_mounts, size_t *ret_n);
+
+/* An fd on the mount table for poll(): the kernel flags every change of it
+ * with POLLPRI (a fake root's regular file is never flagged). close() it. */
+VMM_PUBLIC int vmm_mounts_watch_open(vmm_ctx *ctx);
 
 struct vmm_mount_opts {
         uint64_t size_bytes;      /* size=, 0 for none */

@@ -1,12 +1,13 @@
-# tests/daemon: unit tests of hugevmd's modules (config parser, savings ledger,
-# state file, request checks). bench-chunk is built, not run: it changes the
+# tests/daemon: unit tests of hugevmd's modules (the core with its reconciler,
+# methods, status objects and waits without a socket; config parser, savings
+# ledger, state file, request checks). bench-chunk is built, not run: it changes the
 # real pools (see its header).
 DAEMON_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/daemon -I$(top_srcdir)/daemon/core -I$(top_srcdir)/daemon/api \
 	-I$(top_srcdir)/daemon/util $(UV_CFLAGS) $(JSONC_CFLAGS) $(INIH_CFLAGS) $(SYSTEMD_CFLAGS) $(MHD_CFLAGS)
 # hugevmd's internal library: every module but main.c.
 DAEMON_LIBS = $(top_builddir)/daemon/libhugevmd.la
 
-daemon_tests = daemon/test-ledger daemon/test-chunk daemon/test-conf daemon/test-state daemon/test-rpc-params
+daemon_tests = daemon/test-core daemon/test-ledger daemon/test-chunk daemon/test-conf daemon/test-state daemon/test-rpc-params
 TESTS += $(daemon_tests)
 check_PROGRAMS += $(daemon_tests) daemon/bench-chunk
 
@@ -33,3 +34,7 @@ daemon_bench_chunk_LDADD = $(DAEMON_LIBS)
 daemon_test_chunk_SOURCES = daemon/test-chunk.c
 daemon_test_chunk_CFLAGS = $(DAEMON_CFLAGS)
 daemon_test_chunk_LDADD = $(DAEMON_LIBS)
+
+daemon_test_core_SOURCES = daemon/test-core.c unit/fake.c unit/fake.h
+daemon_test_core_CFLAGS = $(DAEMON_CFLAGS)
+daemon_test_core_LDADD = $(DAEMON_LIBS)

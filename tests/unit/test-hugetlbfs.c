@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hugetlbfs mounts from /proc/mounts and the SysV shm sysctls, on fake trees:
- * escapes, default page size, hostile lines; shm limits raised, never lowered. */
+ * escapes, default page size, hostile lines; shm limits raised, never lowered.
+ * MemTotal from /proc/meminfo; the mount table's watch fd. */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake.h"
 #include "tap.h"
@@ -108,9 +113,100 @@ static void test_shm(void)
         fake_root_free(root);
 }
 
+static void test_memtotal(void)
+{
+        char *root = fake_root_new();
+        vmm_ctx *ctx = fake_ctx(root, 4096);
+        uint64_t bytes = 7;
+
+        is_int(vmm_memtotal(ctx, &bytes), -ENOENT, "memtotal: no /proc/meminfo is -ENOENT");
+
+        fake_file(root, "/proc/meminfo", "MemTotal:          24576 kB\nMemFree:           12288 kB\n");
+        is_int(vmm_memtotal(ctx, &bytes), 0, "memtotal: read");
+        ok(bytes == UINT64_C(24576) * 1024, "MemTotal: 24576 kB is 24576 * 1024 bytes (got %" PRIu64 ")", bytes);
+
+        /* Where the kernel puts it: not the first line, after names that end alike. */
+        fake_file(root, "/proc/meminfo", "HugeMemTotal:  1 kB\nMemTotalX:  2 kB\nMemTotal:  3072 kB\n"
+                  "Hugepagesize:  2048 kB");
+        bytes = 7;
+        is_int(vmm_memtotal(ctx, &bytes), 0, "memtotal: a later line");
+        ok(bytes == UINT64_C(3072) * 1024, "only the MemTotal: line counts, not *MemTotal: or MemTotal* (got %"
+           PRIu64 ")", bytes);
+        fake_file(root, "/proc/meminfo", "MemTotal:  4096 kB");
+        bytes = 7;
+        ok(vmm_memtotal(ctx, &bytes) == 0 && bytes == UINT64_C(4096) * 1024, "memtotal: a last line without a newline");
+
+        /* The largest kB whose bytes fit 64 bits, and one more. */
+        fake_file(root, "/proc/meminfo", "MemTotal: %" PRIu64 " kB\n", UINT64_MAX / 1024);
+        bytes = 7;
+        is_int(vmm_memtotal(ctx, &bytes), 0, "memtotal: UINT64_MAX / 1024 kB is read");
+        ok(bytes == UINT64_MAX / 1024 * 1024, "... as its bytes (got %" PRIu64 ")", bytes);
+
+        const struct {
+                const char *meminfo;
+                int want;
+                const char *what;
+        } bad[] = {
+                { "MemFree: 12288 kB\nSwapTotal: 0 kB\n", -ENODATA, "no MemTotal: line" },
+                { "", -ENODATA, "an empty meminfo" },
+                { "MemTotal: 24576\n", -EBADMSG, "no unit" },
+                { "MemTotal: 24576 MB\n", -EBADMSG, "another unit" },
+                { "MemTotal: 24576 kBytes\n", -EBADMSG, "text after kB" },
+                { "MemTotal: 24576kB\n", -EBADMSG, "no space before kB" },
+                { "MemTotal: kB\n", -EBADMSG, "no number" },
+                { "MemTotal:\n", -EBADMSG, "nothing after the colon" },
+                { "MemTotal: 0 kB\n", -EBADMSG, "zero" },
+                { "MemTotal: -1 kB\n", -EBADMSG, "negative" },
+                { "MemTotal: +24576 kB\n", -EBADMSG, "plus sign" },
+                { "MemTotal: 0x6000 kB\n", -EBADMSG, "hex" },
+                { "MemTotal: 18014398509481984 kB\n", -ERANGE, "2^54 kB: the bytes overflow 64 bits" },
+                { "MemTotal: 18446744073709551616 kB\n", -ERANGE, "2^64 kB: the kB overflow 64 bits" },
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                fake_file(root, "/proc/meminfo", "%s", bad[i].meminfo);
+                bytes = 7;
+                is_int(vmm_memtotal(ctx, &bytes), bad[i].want, "memtotal: %s", bad[i].what);
+                is_int((long long)bytes, 7, "... and the result is left alone");
+        }
+        vmm_ctx_free(ctx);
+        fake_root_free(root);
+}
+
+static void test_mounts_watch(void)
+{
+        char *root = fake_root_new();
+        vmm_ctx *ctx = fake_ctx(root, 4096);
+        const char *table = "hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n";
+        char buf[256];
+
+        is_int(vmm_mounts_watch_open(ctx), -ENOENT, "watch: no /proc/mounts is -ENOENT");
+
+        /* As on the real /proc: mounts is a link to self/mounts. */
+        fake_file(root, "/proc/self/mounts", "%s", table);
+        fake_symlink(root, "/proc/mounts", "self/mounts");
+        int fd = vmm_mounts_watch_open(ctx);
+        ok(fd >= 0, "watch: an fd on the fake mount table (got %d)", fd);
+        if (fd >= 0) {
+                ssize_t n = read(fd, buf, sizeof buf - 1);
+                buf[n > 0 ? n : 0] = '\0';
+                is_str(buf, table, "the fd reads the root's mount table, not this machine's");
+                ok((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY, "the fd is read-only");
+                ok(fcntl(fd, F_GETFD) & FD_CLOEXEC, "the fd is close-on-exec");
+                /* The header's promise: a regular file never flags POLLPRI, not even when rewritten. */
+                fake_file(root, "/proc/self/mounts", "%s", "");
+                struct pollfd p = { .fd = fd, .events = POLLPRI };
+                ok(poll(&p, 1, 0) >= 0 && !(p.revents & POLLPRI), "a fake table's fd is never flagged POLLPRI");
+                close(fd);
+        }
+        vmm_ctx_free(ctx);
+        fake_root_free(root);
+}
+
 int main(void)
 {
         test_mounts();
         test_shm();
+        test_memtotal();
+        test_mounts_watch();
         return tap_done();
 }

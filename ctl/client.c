@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 #include "client.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -11,7 +12,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 int ctl_connect(const char *path, struct ctl_conn *ret)
@@ -41,13 +41,11 @@ void ctl_close(struct ctl_conn *c)
         free(c->buf);
         c->buf = NULL;
         c->len = c->cap = 0;
-}
-
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        free(c->out);
+        c->out = NULL;
+        c->out_len = 0;
+        json_object_put(c->early);
+        c->early = NULL;
 }
 
 /* Milliseconds left until deadline (-1: none), for poll(). */
@@ -55,7 +53,7 @@ static int remaining_ms(int64_t deadline)
 {
         if (deadline < 0)
                 return -1;
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - clock_ms();
         return left < 0 ? 0 : (int)(left > 1000000000 ? 1000000000 : left);
 }
 
@@ -156,11 +154,10 @@ static int read_message_until(struct ctl_conn *c, int64_t deadline, json_object 
 
 int ctl_read_message(struct ctl_conn *c, int timeout_ms, json_object **ret)
 {
-        return read_message_until(c, timeout_ms < 0 ? -1 : now_ms() + timeout_ms, ret);
+        return read_message_until(c, timeout_ms < 0 ? -1 : clock_ms() + timeout_ms, ret);
 }
 
-int ctl_call(struct ctl_conn *c, const char *method, json_object *params, int timeout_ms,
-             ctl_notify_fn notify, void *userdata, json_object **ret_reply)
+int ctl_send(struct ctl_conn *c, const char *method, json_object *params, int64_t *ret_id)
 {
         int64_t id = c->next_id++;
         json_object *req = proto_request_new(method, params, id);
@@ -171,31 +168,88 @@ int ctl_call(struct ctl_conn *c, const char *method, json_object *params, int ti
         json_object_put(req);
         if (!line)
                 return -ENOMEM;
-        int r = send_all(c->fd, line, len);
+        char *out = realloc(c->out, c->out_len + len);
+        if (!out) {
+                free(line);
+                return -ENOMEM;
+        }
+        memcpy(out + c->out_len, line, len);
         free(line);
+        c->out = out;
+        c->out_len += len;
+        *ret_id = id;
+        return 0;
+}
+
+static int flush_out(struct ctl_conn *c)
+{
+        int r = c->out_len > 0 ? send_all(c->fd, c->out, c->out_len) : 0;
+        free(c->out);
+        c->out = NULL;
+        c->out_len = 0;
+        return r;
+}
+
+/* A reply with "id": null is an error the daemon could not tie to a request;
+ * it can only be about the one we await. */
+static bool is_reply_to(json_object *msg, int64_t id)
+{
+        json_object *mid;
+        return json_object_object_get_ex(msg, PROTO_F_ID, &mid) &&
+               (json_object_is_type(mid, json_type_null) ||
+                (json_object_is_type(mid, json_type_int) && json_object_get_int64(mid) == id));
+}
+
+/* A reply to some other request of ours (notifications have no id). */
+static bool is_other_reply(json_object *msg)
+{
+        json_object *mid;
+        return json_object_object_get_ex(msg, PROTO_F_ID, &mid) && json_object_is_type(mid, json_type_int) &&
+               !json_object_object_get_ex(msg, PROTO_F_METHOD, NULL);
+}
+
+int ctl_await(struct ctl_conn *c, int64_t id, int timeout_ms, ctl_notify_fn notify, void *userdata,
+              json_object **ret_reply)
+{
+        int r = flush_out(c);
         if (r < 0)
                 return r;
+        if (c->early && is_reply_to(c->early, id)) {
+                *ret_reply = c->early;
+                c->early = NULL;
+                return 0;
+        }
 
-        int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+        int64_t deadline = timeout_ms < 0 ? -1 : clock_ms() + timeout_ms;
         for (;;) {
                 json_object *msg;
                 r = read_message_until(c, deadline, &msg);
                 if (r < 0)
                         return r;
-                json_object *mid;
-                bool is_reply = json_object_object_get_ex(msg, PROTO_F_ID, &mid) &&
-                                (json_object_is_type(mid, json_type_null) ||
-                                 (json_object_is_type(mid, json_type_int) && json_object_get_int64(mid) == id));
-                /* A reply with "id": null is an error the daemon could not tie
-                 * to a request; it can only be about ours. */
-                if (is_reply) {
+                if (is_reply_to(msg, id)) {
                         *ret_reply = msg;
                         return 0;
+                }
+                /* Replies may come out of order: keep it for its own ctl_await. */
+                if (is_other_reply(msg)) {
+                        json_object_put(c->early);
+                        c->early = msg;
+                        continue;
                 }
                 if (notify)
                         notify(msg, userdata);
                 json_object_put(msg);
         }
+}
+
+int ctl_call(struct ctl_conn *c, const char *method, json_object *params, int timeout_ms,
+             ctl_notify_fn notify, void *userdata, json_object **ret_reply)
+{
+        int64_t id;
+        int r = ctl_send(c, method, params, &id);
+        if (r < 0)
+                return r;
+        return ctl_await(c, id, timeout_ms, notify, userdata, ret_reply);
 }
 
 void ctl_errorf(const char *fmt, ...)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * hugevmctl's side of the control socket: connect, send one request, read
+ * hugevmctl's side of the control socket: connect, send requests, read
  * newline-terminated JSON messages with a deadline. Plain blocking I/O with
  * poll() for timeouts; replies are matched to requests by id, notifications
- * that arrive in between go to a callback.
+ * that arrive in between go to a callback. Requests can be queued and sent
+ * together in one write (ctl_send, then ctl_await each reply).
  */
 #ifndef HUGEVMCTL_CLIENT_H
 #define HUGEVMCTL_CLIENT_H
@@ -22,6 +23,9 @@ struct ctl_conn {
         int fd;
         char *buf;          /* bytes received but not yet consumed */
         size_t len, cap;
+        char *out;          /* queued request lines, not yet sent */
+        size_t out_len;
+        json_object *early; /* a reply that came before it was awaited */
         int64_t next_id;
 };
 
@@ -38,10 +42,19 @@ void ctl_close(struct ctl_conn *c);
  * than CTL_MAX_REPLY_LINE), -EBADMSG (not a JSON object), or another -errno. */
 int ctl_read_message(struct ctl_conn *c, int timeout_ms, json_object **ret);
 
-/* Send a request (params owned, may be NULL) and read until the reply with its
- * id arrives; other messages go to notify (may be NULL). On 0, *ret_reply is
- * the whole reply envelope (result or error). Errors as ctl_read_message, plus
- * -EPIPE when the daemon went away while we were sending. */
+/* Queue a request (params owned, may be NULL); *ret_id is its id. Nothing is
+ * sent until the next ctl_await: queued requests go out in one write, so the
+ * daemon reads them together. 0 or -ENOMEM. */
+int ctl_send(struct ctl_conn *c, const char *method, json_object *params, int64_t *ret_id);
+
+/* Send what is queued, then read until the reply with this id arrives; other
+ * messages go to notify (may be NULL). On 0, *ret_reply is the whole reply
+ * envelope (result or error). Errors as ctl_read_message, plus -EPIPE when the
+ * daemon went away while we were sending. */
+int ctl_await(struct ctl_conn *c, int64_t id, int timeout_ms, ctl_notify_fn notify, void *userdata,
+              json_object **ret_reply);
+
+/* ctl_send and ctl_await in one. */
 int ctl_call(struct ctl_conn *c, const char *method, json_object *params, int timeout_ms,
              ctl_notify_fn notify, void *userdata, json_object **ret_reply);
 

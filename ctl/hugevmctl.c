@@ -341,67 +341,74 @@ static int report_error(struct ctx *c, const char *method, json_object *err)
         }
 }
 
-/* One request. On EXIT_OK, *ret_reply is the whole reply (result or error);
- * transport failures are reported here. */
-static int call_reply(struct ctx *c, const char *method, json_object *params, int timeout_ms,
-                      ctl_notify_fn notify, json_object **ret_reply)
+/* Report a failure to reach the daemon or to read its reply to method. */
+static int transport_error(struct ctx *c, const char *method, int r, int timeout_ms)
+{
+        finish_bar(c);
+        switch (r) {
+        case -ETIMEDOUT:
+                ctl_errorf("hugevmd at %s did not answer %s within %d s", c->o.socket, method, timeout_ms / 1000);
+                return EXIT_UNREACHABLE;
+        case -ECONNRESET:
+        case -EPIPE:
+                ctl_errorf("hugevmd at %s closed the connection before answering %s", c->o.socket, method);
+                return EXIT_UNREACHABLE;
+        case -EBADMSG:
+                ctl_errorf("hugevmd at %s sent a reply to %s that is not a JSON object", c->o.socket, method);
+                return EXIT_ERROR;
+        case -EMSGSIZE:
+                ctl_errorf("hugevmd at %s sent a reply to %s longer than %u bytes", c->o.socket, method,
+                       (unsigned)CTL_MAX_REPLY_LINE);
+                return EXIT_ERROR;
+        default:
+                ctl_errorf("%s via %s: %s", method, c->o.socket, strerror(-r));
+                return EXIT_UNREACHABLE;
+        }
+}
+
+/* Queue one request (params owned); it goes out with the next await_result. */
+static int send_request(struct ctx *c, const char *method, json_object *params, int64_t *ret_id)
 {
         int ex = connect_daemon(c);
         if (ex != EXIT_OK) {
                 json_object_put(params);
                 return ex;
         }
-        json_object *reply;
-        int r = ctl_call(&c->conn, method, params, timeout_ms, notify, c, &reply);
-        if (r < 0) {
-                finish_bar(c);
-                switch (r) {
-                case -ETIMEDOUT:
-                        ctl_errorf("hugevmd at %s did not answer %s within %d s", c->o.socket, method, timeout_ms / 1000);
-                        return EXIT_UNREACHABLE;
-                case -ECONNRESET:
-                case -EPIPE:
-                        ctl_errorf("hugevmd at %s closed the connection before answering %s", c->o.socket, method);
-                        return EXIT_UNREACHABLE;
-                case -EBADMSG:
-                        ctl_errorf("hugevmd at %s sent a reply to %s that is not a JSON object", c->o.socket, method);
-                        return EXIT_ERROR;
-                case -EMSGSIZE:
-                        ctl_errorf("hugevmd at %s sent a reply to %s longer than %u bytes", c->o.socket, method,
-                               (unsigned)CTL_MAX_REPLY_LINE);
-                        return EXIT_ERROR;
-                default:
-                        ctl_errorf("%s via %s: %s", method, c->o.socket, strerror(-r));
-                        return EXIT_UNREACHABLE;
-                }
-        }
-        *ret_reply = reply;
-        return EXIT_OK;
+        int r = ctl_send(&c->conn, method, params, ret_id);
+        return r < 0 ? transport_error(c, method, r, 0) : EXIT_OK;
 }
 
-/* One request. On EXIT_OK, *ret_result is a new reference to the result;
- * an error reply is reported and mapped to its exit code. */
+/* The reply to request id. On EXIT_OK, *ret_result is a new reference to the
+ * result; an error reply is reported and mapped to its exit code. */
+static int await_result(struct ctx *c, const char *method, int64_t id, int timeout_ms,
+                        ctl_notify_fn notify, json_object **ret_result)
+{
+        json_object *reply;
+        int r = ctl_await(&c->conn, id, timeout_ms, notify, c, &reply);
+        if (r < 0)
+                return transport_error(c, method, r, timeout_ms);
+        json_object *err = get(reply, PROTO_F_ERROR), *result = get(reply, PROTO_F_RESULT);
+        int ex = EXIT_OK;
+        if (err)
+                ex = report_error(c, method, err);
+        else if (!result) {
+                ctl_errorf("hugevmd's reply to %s has neither %s nor %s", method, PROTO_F_RESULT, PROTO_F_ERROR);
+                ex = EXIT_ERROR;
+        } else
+                *ret_result = json_object_get(result);
+        json_object_put(reply);
+        return ex;
+}
+
+/* One request and its result, as await_result. */
 static int call(struct ctx *c, const char *method, json_object *params, int timeout_ms,
                 ctl_notify_fn notify, json_object **ret_result)
 {
-        json_object *reply;
-        int ex = call_reply(c, method, params, timeout_ms, notify, &reply);
+        int64_t id;
+        int ex = send_request(c, method, params, &id);
         if (ex != EXIT_OK)
                 return ex;
-        json_object *err = get(reply, PROTO_F_ERROR), *result = get(reply, PROTO_F_RESULT);
-        if (err) {
-                ex = report_error(c, method, err);
-                json_object_put(reply);
-                return ex;
-        }
-        if (!result) {
-                ctl_errorf("hugevmd's reply to %s has neither %s nor %s", method, PROTO_F_RESULT, PROTO_F_ERROR);
-                json_object_put(reply);
-                return EXIT_ERROR;
-        }
-        *ret_result = json_object_get(result);
-        json_object_put(reply);
-        return EXIT_OK;
+        return await_result(c, method, id, timeout_ms, notify, ret_result);
 }
 
 /* ---- Rendering -------------------------------------------------------------- */
@@ -538,16 +545,22 @@ static void print_status(json_object *st)
         printf("%s\n", get_bool(st, PROTO_F_CONVERGED, false) ? "All pools converged." : "Not all pools converged.");
 }
 
-/* Exit code for a STATUS or POOL: 4 if any pool is degraded or short. */
+/* Exit code for a POOL: 4 if it is degraded or short of its target. */
+static int pool_exit_code(json_object *p)
+{
+        if (strcmp(get_str(p, PROTO_F_STATE, ""), PROTO_STATE_DEGRADED) == 0 ||
+            (has_int(p, PROTO_F_TARGET) && get_int(p, PROTO_F_PAGES, 0) < get_int(p, PROTO_F_TARGET, 0)))
+                return EXIT_SHORTFALL;
+        return EXIT_OK;
+}
+
+/* Exit code for a STATUS's pools: 4 if any pool is degraded or short. */
 static int pools_exit_code(json_object *pools)
 {
         int ex = EXIT_OK;
-        for (size_t i = 0; pools && json_object_is_type(pools, json_type_array) && i < json_object_array_length(pools); i++) {
-                json_object *p = json_object_array_get_idx(pools, i);
-                if (strcmp(get_str(p, PROTO_F_STATE, ""), PROTO_STATE_DEGRADED) == 0 ||
-                    (has_int(p, PROTO_F_TARGET) && get_int(p, PROTO_F_PAGES, 0) < get_int(p, PROTO_F_TARGET, 0)))
+        for (size_t i = 0; pools && json_object_is_type(pools, json_type_array) && i < json_object_array_length(pools); i++)
+                if (pool_exit_code(json_object_array_get_idx(pools, i)) != EXIT_OK)
                         ex = EXIT_SHORTFALL;
-        }
         return ex;
 }
 
@@ -676,94 +689,28 @@ static void print_pool_line(json_object *pool)
         print_state(pool);
 }
 
-static json_object *find_pool(json_object *status, const char *label)
-{
-        json_object *pools = get(status, PROTO_F_POOLS);
-        for (size_t i = 0; pools && json_object_is_type(pools, json_type_array) && i < json_object_array_length(pools); i++) {
-                json_object *p = json_object_array_get_idx(pools, i);
-                if (strcmp(get_str(p, PROTO_F_SIZE, ""), label) == 0)
-                        return p;
-        }
-        return NULL;
-}
+/* What 'set' was asked to do, checked. */
+struct set_args {
+        const char *size;        /* as given: the daemon parses it the same way */
+        uint64_t pages, bytes;   /* exactly one is not UINT64_MAX */
+        int node;                /* -1: the whole pool */
+        int timeout_ms;          /* -1: wait without a limit */
+};
 
-static int64_t monotonic_ms(void)
+static int set_parse(struct ctx *c, struct set_args *a)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* wait reports on every pool; set --wait cares about one. When the wait fails
- * only because of other pools, this one is fine: *ret_status then holds just it.
- * The daemon answers a wait at once when some pool is degraded, possibly while
- * this pool is still converging: then ask again shortly, until the deadline. */
-#define WAIT_AGAIN_MS 100
-static int wait_for_pool(struct ctx *c, const char *label, int timeout_ms, json_object **ret_status)
-{
-        int64_t deadline = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms;
-        for (;;) {
-                int left = deadline < 0 ? -1 : (int)(deadline - monotonic_ms());
-                if (deadline >= 0 && left < 0)
-                        left = 0;
-                json_object *params = json_object_new_object(), *reply;
-                if (left >= 0)
-                        json_object_object_add(params, PROTO_F_TIMEOUT_MS, json_object_new_int64(left));
-                int ex = call_reply(c, PROTO_M_WAIT, params, left < 0 ? -1 : left + WAIT_GRACE_MS, on_progress, &reply);
-                finish_bar(c);
-                if (ex != EXIT_OK)
-                        return ex;
-                json_object *err = get(reply, PROTO_F_ERROR);
-                if (!err) {
-                        *ret_status = json_object_get(get(reply, PROTO_F_RESULT));
-                        json_object_put(reply);
-                        return *ret_status ? EXIT_OK : EXIT_ERROR;
-                }
-                int code = (int)get_int(err, PROTO_F_CODE, 0);
-                json_object *others = get(get(err, PROTO_F_DATA), PROTO_F_POOLS), *mine = NULL;
-                for (size_t i = 0; others && json_object_is_type(others, json_type_array) && i < json_object_array_length(others); i++)
-                        if (strcmp(get_str(json_object_array_get_idx(others, i), PROTO_F_SIZE, ""), label) == 0)
-                                mine = json_object_array_get_idx(others, i);
-                if (code == PROTO_ERR_SHORTFALL && mine &&
-                    strcmp(get_str(mine, PROTO_F_STATE, ""), PROTO_STATE_CONVERGING) == 0 &&
-                    (deadline < 0 || monotonic_ms() + WAIT_AGAIN_MS < deadline)) {
-                        json_object_put(reply);
-                        usleep(WAIT_AGAIN_MS * 1000);
-                        continue;
-                }
-                if ((code == PROTO_ERR_SHORTFALL || code == PROTO_ERR_TIMEOUT) && others && !mine) {
-                        json_object_put(reply);
-                        json_object *gp = json_object_new_object(), *pool;
-                        json_object_object_add(gp, PROTO_F_SIZE, json_object_new_string(label));
-                        ex = call(c, PROTO_M_POOL_GET, gp, REPLY_TIMEOUT_MS, NULL, &pool);
-                        if (ex != EXIT_OK)
-                                return ex;
-                        json_object *st = json_object_new_object(), *pools = json_object_new_array();
-                        json_object_array_add(pools, pool);
-                        json_object_object_add(st, PROTO_F_POOLS, pools);
-                        *ret_status = st;
-                        return EXIT_OK;
-                }
-                ex = report_error(c, PROTO_M_WAIT, err);
-                json_object_put(reply);
-                return ex;
-        }
-}
-
-static int cmd_set(struct ctx *c)
-{
+        uint64_t size_bytes, node = 0;
+        *a = (struct set_args){ .pages = UINT64_MAX, .bytes = UINT64_MAX, .node = -1, .timeout_ms = -1 };
         if (c->o.nargs != 3) {
                 ctl_errorf("set needs SIZE and PAGES|BYTES, e.g. 'hugevmctl set 2M 512' (see --help)");
                 return EXIT_USAGE;
         }
-        const char *size = c->o.args[1];
-        uint64_t size_bytes, pages = UINT64_MAX, bytes = UINT64_MAX, node = 0;
-        int timeout_ms = -1, r = vmm_size_parse(size, &size_bytes);
-        if (r < 0) {
-                ctl_errorf("invalid page size '%s' (want a size like 2M, 2MB, 2048kB or 1G)", size);
+        a->size = c->o.args[1];
+        if (vmm_size_parse(a->size, &size_bytes) < 0) {
+                ctl_errorf("invalid page size '%s' (want a size like 2M, 2MB, 2048kB or 1G)", a->size);
                 return EXIT_USAGE;
         }
-        if (parse_amount(c->o.args[2], &pages, &bytes) < 0)
+        if (parse_amount(c->o.args[2], &a->pages, &a->bytes) < 0)
                 return EXIT_USAGE;
         if (c->o.node && vmm_count_parse(c->o.node, &node) < 0) {
                 ctl_errorf("invalid node '%s' (want a node number like 0)", c->o.node);
@@ -773,99 +720,136 @@ static int cmd_set(struct ctx *c)
                 ctl_errorf("invalid node '%s' (too large)", c->o.node);
                 return EXIT_USAGE;
         }
+        if (c->o.node)
+                a->node = (int)node;
         if (c->o.timeout && !c->o.wait) {
                 ctl_errorf("--timeout needs --wait with set");
                 return EXIT_USAGE;
         }
-        if (c->o.timeout && parse_seconds(c->o.timeout, &timeout_ms) < 0)
+        if (c->o.timeout && parse_seconds(c->o.timeout, &a->timeout_ms) < 0)
                 return EXIT_USAGE;
         if (c->o.dry_run && c->o.wait) {
                 ctl_errorf("--dry-run and --wait do not go together: a dry run changes nothing to wait for");
                 return EXIT_USAGE;
         }
+        return EXIT_OK;
+}
 
-        /* A dry run shows the change, so it needs the pool as it is now. */
-        json_object *before = NULL;
-        if (c->o.dry_run) {
-                json_object *gp = json_object_new_object();
-                json_object_object_add(gp, PROTO_F_SIZE, json_object_new_string(size));
-                int ex = call(c, PROTO_M_POOL_GET, gp, REPLY_TIMEOUT_MS, NULL, &before);
-                if (ex != EXIT_OK)
-                        return ex;
-        }
-        /* Subscribe before the change so that no progress is missed. */
-        if (c->o.wait) {
-                json_object *sub;
-                int ex = call(c, PROTO_M_SUBSCRIBE, NULL, REPLY_TIMEOUT_MS, NULL, &sub);
-                if (ex != EXIT_OK)
-                        return ex;
-                json_object_put(sub);
-        }
-
+static json_object *set_params(const struct ctx *c, const struct set_args *a)
+{
         json_object *params = json_object_new_object();
-        json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(size));
-        if (pages != UINT64_MAX)
-                json_object_object_add(params, PROTO_F_PAGES, json_object_new_uint64(pages));
+        json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(a->size));
+        if (a->pages != UINT64_MAX)
+                json_object_object_add(params, PROTO_F_PAGES, json_object_new_uint64(a->pages));
         else
-                json_object_object_add(params, PROTO_F_BYTES, json_object_new_uint64(bytes));
-        if (c->o.node)
-                json_object_object_add(params, PROTO_F_NODE, json_object_new_int((int)node));
+                json_object_object_add(params, PROTO_F_BYTES, json_object_new_uint64(a->bytes));
+        if (a->node >= 0)
+                json_object_object_add(params, PROTO_F_NODE, json_object_new_int(a->node));
         if (c->o.runtime)
                 json_object_object_add(params, PROTO_F_PERSIST, json_object_new_boolean(false));
         if (c->o.dry_run)
                 json_object_object_add(params, PROTO_F_DRY_RUN, json_object_new_boolean(true));
+        return params;
+}
 
-        json_object *pool;
-        int ex = call(c, PROTO_M_POOL_SET, params, REPLY_TIMEOUT_MS, on_progress, &pool);
+/* A wait for this pool only (or its node): other pools do not fail it. */
+static json_object *set_wait_params(const struct set_args *a)
+{
+        json_object *params = json_object_new_object();
+        json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(a->size));
+        if (a->node >= 0)
+                json_object_object_add(params, PROTO_F_NODE, json_object_new_int(a->node));
+        if (a->timeout_ms >= 0)
+                json_object_object_add(params, PROTO_F_TIMEOUT_MS, json_object_new_int64(a->timeout_ms));
+        return params;
+}
+
+/* A dry run shows the change, so it needs the pool as it is now. */
+static int set_dry_run(struct ctx *c, const struct set_args *a)
+{
+        json_object *gp = json_object_new_object(), *before, *pool;
+        json_object_object_add(gp, PROTO_F_SIZE, json_object_new_string(a->size));
+        int ex = call(c, PROTO_M_POOL_GET, gp, REPLY_TIMEOUT_MS, NULL, &before);
+        if (ex != EXIT_OK)
+                return ex;
+        ex = call(c, PROTO_M_POOL_SET, set_params(c, a), REPLY_TIMEOUT_MS, on_progress, &pool);
         if (ex != EXIT_OK) {
                 json_object_put(before);
                 return ex;
         }
-
-        if (c->o.dry_run) {
-                char was[32], will[32], now[32];
-                if (c->o.json)
-                        print_json(pool);
-                else
-                        printf("dry run: %s%s%s target would change from %s to %s pages (the pool has %s); nothing changed\n",
-                               get_str(pool, PROTO_F_SIZE, size), c->o.node ? " node " : "", c->o.node ? c->o.node : "",
-                               fmt_count(before, PROTO_F_TARGET, was, sizeof(was)),
-                               fmt_count(pool, PROTO_F_TARGET, will, sizeof(will)),
-                               fmt_count(before, PROTO_F_PAGES, now, sizeof(now)));
-                json_object_put(before);
-                json_object_put(pool);
-                return EXIT_OK;
-        }
-        if (!c->o.wait) {
-                if (c->o.json)
-                        print_json(pool);
-                else {
-                        printf("%s target set%s: ", get_str(pool, PROTO_F_SIZE, size), c->o.runtime ? " (runtime only)" : "");
-                        print_pool_line(pool);
-                }
-                json_object_put(pool);
-                return EXIT_OK;
-        }
-
-        char label[32];
-        snprintf(label, sizeof(label), "%s", get_str(pool, PROTO_F_SIZE, ""));
+        char was[32], will[32], now[32];
+        if (c->o.json)
+                print_json(pool);
+        else
+                printf("dry run: %s%s%s target would change from %s to %s pages (the pool has %s); nothing changed\n",
+                       get_str(pool, PROTO_F_SIZE, a->size), c->o.node ? " node " : "", c->o.node ? c->o.node : "",
+                       fmt_count(before, PROTO_F_TARGET, was, sizeof(was)),
+                       fmt_count(pool, PROTO_F_TARGET, will, sizeof(will)),
+                       fmt_count(before, PROTO_F_PAGES, now, sizeof(now)));
+        json_object_put(before);
         json_object_put(pool);
-        json_object *st = NULL;
-        ex = wait_for_pool(c, label, timeout_ms, &st);
+        return EXIT_OK;
+}
+
+static int set_target(struct ctx *c, const struct set_args *a)
+{
+        json_object *pool;
+        int ex = call(c, PROTO_M_POOL_SET, set_params(c, a), REPLY_TIMEOUT_MS, on_progress, &pool);
         if (ex != EXIT_OK)
                 return ex;
-        json_object *mine = find_pool(st, label);
         if (c->o.json)
-                print_json(mine ? mine : st);
-        else if (mine)
-                print_pool_line(mine);
-        json_object *one = json_object_new_array();
-        if (mine)
-                json_object_array_add(one, json_object_get(mine));
-        ex = pools_exit_code(one);
-        json_object_put(one);
-        json_object_put(st);
+                print_json(pool);
+        else {
+                printf("%s target set%s: ", get_str(pool, PROTO_F_SIZE, a->size), c->o.runtime ? " (runtime only)" : "");
+                print_pool_line(pool);
+        }
+        json_object_put(pool);
+        return EXIT_OK;
+}
+
+/* pool.set and a wait for that pool: one connection, two requests, and no
+ * subscribe: the daemon sends a waiting connection its pool's progress. Both
+ * go out in one write, so the wait is parked before the resize can end and
+ * sees its progress, even an instant one. */
+static int set_and_wait(struct ctx *c, const struct set_args *a)
+{
+        int64_t set_id, wait_id;
+        int ex = send_request(c, PROTO_M_POOL_SET, set_params(c, a), &set_id);
+        if (ex == EXIT_OK)
+                ex = send_request(c, PROTO_M_WAIT, set_wait_params(a), &wait_id);
+        if (ex != EXIT_OK)
+                return ex;
+        /* If pool.set fails, that is the answer; the wait ends with the connection. */
+        json_object *pool;
+        ex = await_result(c, PROTO_M_POOL_SET, set_id, REPLY_TIMEOUT_MS, on_progress, &pool);
+        if (ex != EXIT_OK)
+                return ex;
+        json_object_put(pool);
+        ex = await_result(c, PROTO_M_WAIT, wait_id, a->timeout_ms < 0 ? -1 : a->timeout_ms + WAIT_GRACE_MS,
+                          on_progress, &pool);
+        finish_bar(c);
+        if (ex != EXIT_OK)
+                return ex;
+        if (c->o.json)
+                print_json(pool);
+        else
+                print_pool_line(pool);
+        ex = pool_exit_code(pool);
+        json_object_put(pool);
         return ex;
+}
+
+static int cmd_set(struct ctx *c)
+{
+        struct set_args a;
+        int ex = set_parse(c, &a);
+        if (ex != EXIT_OK)
+                return ex;
+        if (c->o.dry_run)
+                return set_dry_run(c, &a);
+        if (c->o.wait)
+                return set_and_wait(c, &a);
+        return set_target(c, &a);
 }
 
 static int cmd_vmemmap(struct ctx *c)

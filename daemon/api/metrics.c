@@ -13,6 +13,7 @@
  */
 #include "config.h"
 #include "metrics.h"
+#include "fileio.h"
 #include "proto.h"
 
 #include <arpa/inet.h>
@@ -25,6 +26,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -627,7 +629,9 @@ static char *published_copy(struct metrics *m, size_t *ret_len)
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body, bool allow_header)
 {
-        struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), (void *)body,
+        /* PERSISTENT: MHD only reads the buffer, but its API lacks const (the
+         * _static variant that has it is newer than Debian 12's libmicrohttpd). */
+        struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body,
                                                                     MHD_RESPMEM_PERSISTENT);
         if (!resp)
                 return MHD_NO;
@@ -749,88 +753,16 @@ int metrics_http_start(struct metrics *m, const char *addr, uint16_t port, uint1
 
 /* ---- textfile ------------------------------------------------------------ */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                buf += n;
-                len -= (size_t)n;
-        }
-        return 0;
-}
-
 int metrics_write_textfile(struct metrics *m, const char *path)
 {
         size_t len = 0;
         char *text = published_copy(m, &len);
         if (!text)
                 return -ENODATA;
-
-        /* The temp file lives beside the target (same filesystem, so rename is
-         * atomic) and starts with '.' and does not end in ".prom", so
+        /* node_exporter usually runs as another user; the daemon's umask is 077.
+         * The temp file starts with '.' and does not end in ".prom", so
          * node_exporter never reads a half-written file. */
-        const char *slash = strrchr(path, '/');
-        const char *base = slash ? slash + 1 : path;
-        char *dir = NULL, *tmp = NULL;
-        int fd = -1, dirfd = -1, r = 0;
-
-        if (!*base) {
-                r = -EISDIR;
-                goto out;
-        }
-        if (!slash)
-                dir = strdup(".");
-        else if (slash == path)
-                dir = strdup("/");
-        else
-                dir = strndup(path, (size_t)(slash - path));
-        if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
-                tmp = NULL;
-                r = -ENOMEM;
-                goto out;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                free(tmp);
-                tmp = NULL;
-                goto out;
-        }
-        /* node_exporter usually runs as another user; the daemon's umask is 077. */
-        if (fchmod(fd, 0644) < 0)
-                r = -errno;
-        else if ((r = write_all(fd, text, len)) == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r < 0)
-                goto out;
-        r = close(fd) < 0 ? -errno : 0;
-        fd = -1;
-        if (r < 0)
-                goto out;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto out;
-        }
-        free(tmp);
-        tmp = NULL;
-        /* The rename itself is durable only once the directory is synced. */
-        dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        r = dirfd < 0 || fsync(dirfd) < 0 ? -errno : 0;
-out:
-        if (fd >= 0)
-                close(fd);
-        if (dirfd >= 0)
-                close(dirfd);
-        if (tmp) {
-                unlink(tmp);
-                free(tmp);
-        }
-        free(dir);
+        int r = atomic_write_file(path, text, len, 0644);
         free(text);
         return r;
 }

@@ -194,7 +194,7 @@ static void on_event(void *data, struct core *core, const struct core_event *ev)
                 return;
         for (struct client *c = d->server->clients, *next; c; c = next) {
                 next = c->next;
-                if (c->subscribed && !c->closing)
+                if (!c->closing && (c->subscribed || waits_client_follows(d, c, ev->pool)))
                         send_line(c, line, len);
         }
         free(line);

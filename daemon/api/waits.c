@@ -197,6 +197,14 @@ json_object *waits_start(struct daemon *d, struct client *client, json_object *i
         return NULL;
 }
 
+bool waits_client_follows(const struct daemon *d, const struct client *client, const struct pool_rt *pool)
+{
+        for (const struct pending_wait *w = d->waits ? d->waits->list : NULL; pool && w; w = w->next)
+                if (w->client == client && w->spec.pool == pool)
+                        return true;
+        return false;
+}
+
 void waits_drop_client(struct daemon *d, struct client *client)
 {
         if (!d->waits)

@@ -27,6 +27,8 @@ int waits_init(struct daemon *d);
  * later on client). A notification (id NULL, !reply_wanted) is never parked. */
 json_object *waits_start(struct daemon *d, struct client *client, json_object *id, bool reply_wanted,
                          const struct wait_spec *spec);
+/* client has a wait parked on pool (it is told that pool's notifications). */
+bool waits_client_follows(const struct daemon *d, const struct client *client, const struct pool_rt *pool);
 /* The client went away: its waits end without a reply. */
 void waits_drop_client(struct daemon *d, struct client *client);
 /* End every wait without a reply and free d->waits. */

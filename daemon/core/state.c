@@ -13,24 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 /* The file's own format (not the control protocol):
  * {"version":1,"pools":[{"size_kb":2048,"pages":512,"nodes":{"0":256},"overcommit":0}]} */
 #define STATE_VERSION 1
-
-static int write_all(int fd, const char *p, size_t n)
-{
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
 
 static json_object *targets_to_json(const struct target *targets, size_t n)
 {
@@ -82,63 +69,24 @@ static int mkdir_parents(const char *dir)
 
 int state_save(const char *dir, const struct target *targets, size_t n)
 {
-        char *tmp = NULL, *path = NULL;
-        int fd = -1, dfd = -1, r;
-        json_object *root = NULL;
+        char *path = NULL, *text = NULL;
+        int r;
 
         if ((r = mkdir_parents(dir)) < 0)
                 return r;
-        if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0 ||
-            asprintf(&tmp, "%s/.%s.XXXXXX", dir, STATE_FILE_NAME) < 0) {
+        json_object *root = targets_to_json(targets, n);
+        const char *json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
+        if (!json || asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0) {
+                path = NULL;
                 r = -ENOMEM;
-                goto out;
-        }
-        root = targets_to_json(targets, n);
-        size_t len;
-        const char *text = json_object_to_json_string_length(root, JSON_C_TO_STRING_PRETTY, &len);
-        if (!text) {
+        } else if (asprintf(&text, "%s\n", json) < 0) {
+                text = NULL;
                 r = -ENOMEM;
-                goto out;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                goto out;
-        }
-        if ((r = write_all(fd, text, len)) < 0 || (r = write_all(fd, "\n", 1)) < 0)
-                goto out_unlink;
-        if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
-                r = -errno;
-                goto out_unlink;
-        }
-        if (close(fd) < 0) {
-                fd = -1;
-                r = -errno;
-                goto out_unlink;
-        }
-        fd = -1;
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                goto out_unlink;
-        }
-        /* The rename is durable only once the directory is on disk too. */
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0 || fsync(dfd) < 0) {
-                r = -errno;
-                goto out;
-        }
-        r = 0;
-        goto out;
-out_unlink:
-        unlink(tmp);
-out:
-        if (fd >= 0)
-                close(fd);
-        if (dfd >= 0)
-                close(dfd);
+        } else
+                r = atomic_write_file(path, text, strlen(text), 0644);
         json_object_put(root);
-        free(tmp);
         free(path);
+        free(text);
         return r;
 }
 

@@ -54,13 +54,14 @@ static void log_emit(int priority, const char *size_label, int node, uint64_t pa
         if (to_journal) {
                 /* Only the fields that apply: sd_journal_sendv takes a variable list. */
                 char message[2100], prio[32], size_f[64], node_f[32], pages_f[48];
+                char ident[] = "SYSLOG_IDENTIFIER=hugevmd";
                 struct iovec iov[6];
                 int n = 0;
                 snprintf(message, sizeof message, "MESSAGE=%s", msg);
                 snprintf(prio, sizeof prio, "PRIORITY=%d", priority);
                 iov[n++] = (struct iovec){ message, strlen(message) };
                 iov[n++] = (struct iovec){ prio, strlen(prio) };
-                iov[n++] = (struct iovec){ (char *)"SYSLOG_IDENTIFIER=hugevmd", strlen("SYSLOG_IDENTIFIER=hugevmd") };
+                iov[n++] = (struct iovec){ ident, strlen(ident) };
                 if (size_label) {
                         snprintf(size_f, sizeof size_f, "SIZE=%s", size_label);
                         iov[n++] = (struct iovec){ size_f, strlen(size_f) };

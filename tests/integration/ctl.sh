@@ -155,6 +155,36 @@ else
         tap_ok 0 "# SKIP script(1) not available for a terminal"
         tap_ok 0 "# SKIP script(1) not available for a terminal"
 fi
+
+# set --wait is one connection and two requests (pool.set, then a wait for
+# that pool), as the daemon counts requests and connect(2) counts connections.
+requests() { # requests METRICS-TEXT-FILE [METHOD]: hugevm_requests_total, summed
+        awk -v m="${2:-}" '$1 ~ /^hugevm_requests_total\{/ && (m == "" || index($1, "method=\"" m "\"")) { n += $NF }
+                END { print n + 0 }' "$1"
+}
+ctl metrics >"$tmp/metrics0"
+if strace -o /dev/null true 2>/dev/null; then
+        strace -f -qq -s 4096 -e trace=connect -o "$tmp/strace" \
+                "$HUGEVMCTL" --socket "$sock" set 2M 32 --wait --timeout 10 >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        connects=$(grep -cF "sun_path=\"$sock\"" "$tmp/strace")
+else
+        ctl set 2M 32 --wait --timeout 10 >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        connects=
+fi
+ctl metrics >"$tmp/metrics1"
+tap_is $rc 0 "set --wait (counted) exits 0"
+# metrics counts itself before it renders: the second one is in its own text.
+tap_is $(($(requests "$tmp/metrics1") - $(requests "$tmp/metrics0") - 1)) 2 "set --wait makes two requests"
+tap_is "$(for m in pool.set wait subscribe; do
+                echo $(($(requests "$tmp/metrics1" $m) - $(requests "$tmp/metrics0" $m)))
+        done | tr '\n' ' ')" "1 1 0 " "set --wait: one pool.set, one wait, no subscribe"
+if [ -n "$connects" ]; then
+        tap_is "$connects" 1 "set --wait opens one connection"
+else
+        tap_ok 0 "# SKIP strace(1) cannot trace here to count connections"
+fi
 ctl --json wait --timeout 10 >"$tmp/out"
 tap_is $? 0 "wait --json exits 0"
 tap_is "$(hv get F_CONVERGED <"$tmp/out")" true "wait --json prints the converged STATUS"

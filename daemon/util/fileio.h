@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Writing files so that readers never see half of one. */
+#ifndef HUGEVM_FILEIO_H
+#define HUGEVM_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* write(2) until all of buf is written (EINTR retried). Negative errno. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Replace path with data atomically: a temp file ".<name>.XXXXXX" beside it
+ * (same filesystem; hidden, and without the name's suffix, so globbing
+ * readers such as node_exporter skip it), mode, fsync, rename, and the
+ * directory fsynced so the rename survives a crash. On failure before the
+ * rename nothing changed and the temp file is gone (negative errno). If only
+ * the directory's fsync fails, path already holds data: that is logged, and
+ * 0 returned, since every reader sees the new content from now on. */
+int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode);
+
+#endif

@@ -5,25 +5,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Codes outside JSON-RPC's reserved range could collide with a -errno. */
+#define PROTO_ERR_CHECK_(id, code, name) \
+        _Static_assert((code) >= PROTO_CODE_MIN && (code) <= PROTO_CODE_MAX, \
+                       "PROTO_ERR_" #id " is outside JSON-RPC's reserved range");
+PROTO_ERRORS(PROTO_ERR_CHECK_)
+#undef PROTO_ERR_CHECK_
+
+#define PROTO_ERR_INFO_(id, code, name) { code, name },
+const struct proto_error_info proto_errors[PROTO_ERROR_COUNT] = {
+        PROTO_ERRORS(PROTO_ERR_INFO_)
+};
+#undef PROTO_ERR_INFO_
+
 const char *proto_error_name(int code)
 {
+        /* A switch: two equal codes in the list fail to compile. */
         switch (code) {
-        case PROTO_ERR_PARSE:            return "parse-error";
-        case PROTO_ERR_INVALID_REQUEST:  return "invalid-request";
-        case PROTO_ERR_METHOD_NOT_FOUND: return "method-not-found";
-        case PROTO_ERR_INVALID_PARAMS:   return "invalid-params";
-        case PROTO_ERR_INTERNAL:         return "internal-error";
-        case PROTO_ERR_PERMISSION:       return "permission-denied";
-        case PROTO_ERR_KERNEL:           return "kernel-refused";
-        case PROTO_ERR_UNSUPPORTED:      return "unsupported";
-        case PROTO_ERR_SHORTFALL:        return "shortfall";
-        case PROTO_ERR_BUSY:             return "busy";
-        case PROTO_ERR_LIMIT:            return "limit-exceeded";
-        case PROTO_ERR_TIMEOUT:          return "timeout";
-        case PROTO_ERR_CONFIG:           return "config-invalid";
-        case PROTO_ERR_STATE:            return "state-not-saved";
+#define PROTO_ERR_CASE_(id, code, name) case code: return name;
+        PROTO_ERRORS(PROTO_ERR_CASE_)
+#undef PROTO_ERR_CASE_
         }
         return "unknown";
+}
+
+#define PROTO_M_DEFINE_(id, c_name, name, role, params) const char PROTO_M_##id[] = name;
+PROTO_METHODS(PROTO_M_DEFINE_)
+#undef PROTO_M_DEFINE_
+
+#define PROTO_PARAMS_(...) __VA_ARGS__
+#define PROTO_METHOD_INFO_(id, c_name, name, role, params) \
+        [PROTO_METHOD_##id] = { PROTO_M_##id, role, (const char *const []){ PROTO_PARAMS_ params NULL } },
+const struct proto_method_info proto_methods[PROTO_METHOD_COUNT] = {
+        PROTO_METHODS(PROTO_METHOD_INFO_)
+};
+#undef PROTO_METHOD_INFO_
+#undef PROTO_PARAMS_
+
+int proto_method_find(const char *name)
+{
+        for (size_t i = 0; name && i < PROTO_METHOD_COUNT; i++)
+                if (strcmp(proto_methods[i].name, name) == 0)
+                        return (int)i;
+        return -1;
 }
 
 static json_object *envelope(void)

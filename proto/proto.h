@@ -21,42 +21,119 @@
 /* ---- Limits ------------------------------------------------------------- */
 #define PROTO_MAX_LINE        65536u   /* bytes per request line, '\n' included */
 #define PROTO_MAX_CLIENTS     128u     /* concurrent connections */
-#define PROTO_IDLE_TIMEOUT_MS 300000u  /* idle connection closed after (not subscribers) */
+#define PROTO_ADMIN_RESERVED_CLIENTS 16u /* ... of which only root and AdminGroup members may take */
+#define PROTO_MAX_CLIENTS_PER_UID    16u /* ... any other user may hold at once */
+#define PROTO_IDLE_TIMEOUT_MS 300000u  /* closed this long after its last whole request (not subscribers, waits) */
 #define PROTO_MAX_OUTBUF      (4u << 20) /* unsent reply bytes before a client is cut off */
 #define PROTO_MAX_DEPTH       16       /* JSON nesting accepted */
 
-/* ---- Error codes (JSON-RPC standard, then hugevm's own) ------------------ */
+/* ---- Error codes --------------------------------------------------------- */
+/*
+ * X(ID, code, "name"): PROTO_ERR_<ID> = code; "name" is proto_error_name(code),
+ * the metrics' result label. JSON-RPC's own codes first, then hugevm's from
+ * the range JSON-RPC leaves to servers (-32099..-32000). Every code stays in
+ * JSON-RPC's reserved -32768..-32000 (checked in proto.c), so a code can never
+ * be mistaken for a negative errno (-4095..-1) where both travel in an int.
+ * docs/protocol.md's error table lists exactly these (tests/unit/test-protocol-doc).
+ */
+#define PROTO_ERRORS(X) \
+        X(PARSE,            -32700, "parse-error")       /* not JSON */ \
+        X(INVALID_REQUEST,  -32600, "invalid-request")   /* JSON, but not a JSON-RPC 2.0 request */ \
+        X(METHOD_NOT_FOUND, -32601, "method-not-found") \
+        X(INVALID_PARAMS,   -32602, "invalid-params") \
+        X(INTERNAL,         -32603, "internal-error") \
+        X(PERMISSION,       -32001, "permission-denied") /* peer's uid/gid may not call this */ \
+        X(KERNEL,           -32002, "kernel-refused")    /* kernel refused; data.errno, data.path */ \
+        X(UNSUPPORTED,      -32003, "unsupported")       /* no such hstate/node, no HVO on this kernel */ \
+        X(SHORTFALL,        -32004, "shortfall")         /* wait: pools degraded (data.pools) */ \
+        X(BUSY,             -32005, "busy")              /* too many clients, or waits on one connection */ \
+        X(LIMIT,            -32006, "limit-exceeded")    /* line too long, idle timeout, unread output */ \
+        X(TIMEOUT,          -32007, "timeout")           /* wait timed out (data.pools) */ \
+        X(CONFIG,           -32008, "config-invalid")    /* reload: config invalid, old one kept (data.errors) */ \
+        X(STATE,            -32009, "state-not-saved")   /* could not persist the state file */
+
+#define PROTO_ERR_ENUM_(id, code, name) PROTO_ERR_##id = code,
 enum proto_error {
-        PROTO_ERR_PARSE            = -32700, /* not JSON */
-        PROTO_ERR_INVALID_REQUEST  = -32600, /* JSON, but not a JSON-RPC 2.0 request */
-        PROTO_ERR_METHOD_NOT_FOUND = -32601,
-        PROTO_ERR_INVALID_PARAMS   = -32602,
-        PROTO_ERR_INTERNAL         = -32603,
-        PROTO_ERR_PERMISSION       = -32001, /* peer's uid/gid may not call this */
-        PROTO_ERR_KERNEL           = -32002, /* kernel refused; data.errno, data.path */
-        PROTO_ERR_UNSUPPORTED      = -32003, /* no such hstate/node, no HVO on this kernel */
-        PROTO_ERR_SHORTFALL        = -32004, /* wait: pools did not converge (data: pools) */
-        PROTO_ERR_BUSY             = -32005, /* too many clients, or a reload in progress */
-        PROTO_ERR_LIMIT            = -32006, /* line too long, idle timeout */
-        PROTO_ERR_TIMEOUT          = -32007, /* wait timed out */
-        PROTO_ERR_CONFIG           = -32008, /* reload: config invalid, old one kept (data.errors) */
-        PROTO_ERR_STATE            = -32009, /* could not persist the state file */
+        PROTO_ERRORS(PROTO_ERR_ENUM_)
 };
+#undef PROTO_ERR_ENUM_
+
+/* The range every code lies in (JSON-RPC's reserved one). */
+#define PROTO_CODE_MIN (-32768)
+#define PROTO_CODE_MAX (-32000)
+
+struct proto_error_info {
+        int code;
+        const char *name;
+};
+/* The list as data, in its order. */
+#define PROTO_COUNT_(...) + 1
+#define PROTO_ERROR_COUNT (0 PROTO_ERRORS(PROTO_COUNT_))
+extern const struct proto_error_info proto_errors[PROTO_ERROR_COUNT];
 /* Stable symbolic name of a code ("permission-denied"), or "unknown". */
 const char *proto_error_name(int code);
 
 /* ---- Methods ------------------------------------------------------------- */
-/* Read methods need the SocketGroup (or root); change methods the AdminGroup. */
-#define PROTO_M_STATUS        "status"        /* read:   {} -> STATUS */
-#define PROTO_M_POOL_GET      "pool.get"      /* read:   {size} -> POOL */
-#define PROTO_M_POOL_SET      "pool.set"      /* change: {size, pages|bytes|nodes, [node], [persist=true], [overcommit], [dry_run]} -> POOL */
-#define PROTO_M_VMEMMAP_GET   "vmemmap.get"   /* read:   {} -> VMEMMAP */
-#define PROTO_M_VMEMMAP_SET   "vmemmap.set"   /* change: {enabled} -> VMEMMAP */
-#define PROTO_M_WAIT          "wait"          /* read:   {[timeout_ms]} -> STATUS when all converged */
-#define PROTO_M_SUBSCRIBE     "subscribe"     /* read:   {} -> {subscribed:true}, then notifications */
-#define PROTO_M_RELOAD        "reload"        /* change: {} -> {reloaded:true} */
-#define PROTO_M_METRICS       "metrics"       /* read:   {} -> {text} */
-#define PROTO_M_VERSION       "version"       /* none:   {} -> {version, protocol} */
+/* Who may call a method, weakest first: a peer may call what needs its role or less. */
+enum proto_role {
+        PROTO_ROLE_NONE,        /* anyone who can connect */
+        PROTO_ROLE_READ,        /* members of SocketGroup= */
+        PROTO_ROLE_ADMIN,       /* root, the daemon's own uid, members of AdminGroup= */
+};
+
+/*
+ * X(ID, c_name, "name", role, (params)): the method "name" is PROTO_M_<ID>,
+ * index PROTO_METHOD_<ID>; c_name names its handler (m_<c_name> in the
+ * daemon); params are the fields it accepts, each followed by a comma.
+ * docs/protocol.md's method table lists exactly these (tests/unit/test-protocol-doc).
+ */
+#define PROTO_METHODS(X) \
+        /* {} -> STATUS */ \
+        X(STATUS,      status,      "status",      PROTO_ROLE_READ,  ()) \
+        /* {size} -> POOL */ \
+        X(POOL_GET,    pool_get,    "pool.get",    PROTO_ROLE_READ,  (PROTO_F_SIZE,)) \
+        /* {size, pages|bytes|nodes, [node], [persist=true], [overcommit], [dry_run]} -> POOL */ \
+        X(POOL_SET,    pool_set,    "pool.set",    PROTO_ROLE_ADMIN, (PROTO_F_SIZE, PROTO_F_PAGES, PROTO_F_BYTES, \
+                                                                      PROTO_F_NODES, PROTO_F_NODE, PROTO_F_PERSIST, \
+                                                                      PROTO_F_OVERCOMMIT, PROTO_F_DRY_RUN,)) \
+        /* {} -> VMEMMAP */ \
+        X(VMEMMAP_GET, vmemmap_get, "vmemmap.get", PROTO_ROLE_READ,  ()) \
+        /* {enabled} -> VMEMMAP */ \
+        X(VMEMMAP_SET, vmemmap_set, "vmemmap.set", PROTO_ROLE_ADMIN, (PROTO_F_ENABLED,)) \
+        /* {[timeout_ms], [size, [node]]} -> STATUS when all converged; with size, */ \
+        /* the POOL when it (its node) converged */ \
+        X(WAIT,        wait,        "wait",        PROTO_ROLE_READ,  (PROTO_F_TIMEOUT_MS, PROTO_F_SIZE, PROTO_F_NODE,)) \
+        /* {} -> {subscribed:true}, then notifications */ \
+        X(SUBSCRIBE,   subscribe,   "subscribe",   PROTO_ROLE_READ,  ()) \
+        /* {} -> {reloaded:true} */ \
+        X(RELOAD,      reload,      "reload",      PROTO_ROLE_ADMIN, ()) \
+        /* {} -> {text} */ \
+        X(METRICS,     metrics,     "metrics",     PROTO_ROLE_READ,  ()) \
+        /* {} -> {version, protocol} */ \
+        X(VERSION,     version,     "version",     PROTO_ROLE_NONE,  ())
+
+/* PROTO_METHOD_STATUS, ...: a method's index in proto_methods[]. */
+#define PROTO_METHOD_ENUM_(id, c_name, name, role, params) PROTO_METHOD_##id,
+enum proto_method {
+        PROTO_METHODS(PROTO_METHOD_ENUM_)
+};
+#undef PROTO_METHOD_ENUM_
+#define PROTO_METHOD_COUNT (0 PROTO_METHODS(PROTO_COUNT_))
+
+/* PROTO_M_STATUS, ...: the names, spelled once (in the list; defined in proto.c). */
+#define PROTO_M_DECLARE_(id, c_name, name, role, params) extern const char PROTO_M_##id[];
+PROTO_METHODS(PROTO_M_DECLARE_)
+#undef PROTO_M_DECLARE_
+
+struct proto_method_info {
+        const char *name;
+        enum proto_role role;
+        const char *const *params;      /* NULL-terminated */
+};
+/* Indexed by enum proto_method. */
+extern const struct proto_method_info proto_methods[PROTO_METHOD_COUNT];
+/* The index of a method name, or -1. */
+int proto_method_find(const char *name);
 
 /* Notifications sent to subscribers (no id). */
 #define PROTO_N_PROGRESS      "progress"      /* {size, node, from, current, target} */
@@ -80,7 +157,7 @@ const char *proto_error_name(int code);
 #define PROTO_F_SIZE        "size"        /* string as operators write it ("2M", "2048kB") */
 #define PROTO_F_PAGES       "pages"       /* integer >= 0 */
 #define PROTO_F_BYTES       "bytes"       /* integer >= 0 or string ("4G") */
-#define PROTO_F_NODE        "node"        /* integer node id */
+#define PROTO_F_NODE        "node"        /* integer node id (pool.set: with pages or bytes; wait: with size) */
 #define PROTO_F_PERSIST     "persist"     /* bool, default true */
 #define PROTO_F_DRY_RUN     "dry_run"     /* bool */
 #define PROTO_F_ENABLED     "enabled"     /* bool */
@@ -113,7 +190,7 @@ const char *proto_error_name(int code);
 
 /* NODE: {node, pages, free, surplus, target (null if none), state, reason, retries} */
 
-/* MOUNT: {path, options (as /proc/mounts shows them; null if not mounted),
+/* MOUNT: {path, options (as the kernel's mount table shows them; null if not mounted),
  *         configured (a Mount= of the config), reason ("" when fine)} */
 #define PROTO_F_MOUNTS          "mounts"
 #define PROTO_F_OPTIONS         "options"
@@ -127,7 +204,7 @@ const char *proto_error_name(int code);
 
 /* VMEMMAP: {supported, enabled, boot_param ("on"|"off"|null), kernel, reserve_pages,
  *           page_size, struct_page_size, sizes: [{size, eligible, vmemmap_pages,
- *           saved_pages_per_hugepage, saved_bytes_per_hugepage}]} */
+ *           saved_bytes_per_hugepage}]} */
 #define PROTO_F_SUPPORTED       "supported"
 #define PROTO_F_BOOT_PARAM      "boot_param"
 #define PROTO_F_KERNEL          "kernel"

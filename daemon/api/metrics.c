@@ -52,21 +52,10 @@ static const double resize_buckets[] = {
 };
 #define N_BUCKETS (sizeof(resize_buckets) / sizeof(resize_buckets[0]))
 
-static const char *const known_methods[] = {
-        PROTO_M_STATUS, PROTO_M_POOL_GET, PROTO_M_POOL_SET, PROTO_M_VMEMMAP_GET,
-        PROTO_M_VMEMMAP_SET, PROTO_M_WAIT, PROTO_M_SUBSCRIBE, PROTO_M_RELOAD,
-        PROTO_M_METRICS, PROTO_M_VERSION,
-};
-#define N_METHODS (sizeof(known_methods) / sizeof(known_methods[0]))
-
-/* Request results: "ok", then the name of every error code, then "unknown". */
-static const int known_errors[] = {
-        PROTO_ERR_PARSE, PROTO_ERR_INVALID_REQUEST, PROTO_ERR_METHOD_NOT_FOUND,
-        PROTO_ERR_INVALID_PARAMS, PROTO_ERR_INTERNAL, PROTO_ERR_PERMISSION,
-        PROTO_ERR_KERNEL, PROTO_ERR_UNSUPPORTED, PROTO_ERR_SHORTFALL, PROTO_ERR_BUSY,
-        PROTO_ERR_LIMIT, PROTO_ERR_TIMEOUT, PROTO_ERR_CONFIG, PROTO_ERR_STATE,
-};
-#define N_ERRORS        (sizeof(known_errors) / sizeof(known_errors[0]))
+/* Request series: one row per method of the protocol's list, one for the
+ * rest; results: "ok", then the name of every error code, then "unknown". */
+#define N_METHODS       PROTO_METHOD_COUNT
+#define N_ERRORS        PROTO_ERROR_COUNT
 #define N_REQ_RESULTS   (1 + N_ERRORS + 1)
 #define REQ_RESULT_OK   0
 #define REQ_RESULT_UNKNOWN (N_REQ_RESULTS - 1)
@@ -130,7 +119,7 @@ static size_t request_result_index(const char *result)
         if (strcmp(result, "ok") == 0)
                 return REQ_RESULT_OK;
         for (size_t i = 0; i < N_ERRORS; i++)
-                if (strcmp(result, proto_error_name(known_errors[i])) == 0)
+                if (strcmp(result, proto_errors[i].name) == 0)
                         return 1 + i;
         return REQ_RESULT_UNKNOWN;
 }
@@ -141,17 +130,13 @@ static const char *request_result_name(size_t i)
                 return "ok";
         if (i == REQ_RESULT_UNKNOWN)
                 return UNKNOWN_LABEL;
-        return proto_error_name(known_errors[i - 1]);
+        return proto_errors[i - 1].name;
 }
 
 void metrics_count_request(struct metrics *m, const char *method, const char *result)
 {
-        size_t row = N_METHODS;   /* unknown: a peer may send any method name */
-        for (size_t i = 0; method && i < N_METHODS; i++)
-                if (strcmp(method, known_methods[i]) == 0) {
-                        row = i;
-                        break;
-                }
+        int found = method ? proto_method_find(method) : -1;
+        size_t row = found < 0 ? N_METHODS : (size_t)found;   /* unknown: a peer may send any method name */
         m->requests[row][request_result_index(result)]++;
 }
 
@@ -515,7 +500,7 @@ static void render_counters(FILE *f, const struct metrics *m)
                         if (!m->requests[i][r])
                                 continue;
                         fputs("hugevm_requests_total{method=\"", f);
-                        put_escaped(f, i < N_METHODS ? known_methods[i] : UNKNOWN_LABEL, true);
+                        put_escaped(f, i < N_METHODS ? proto_methods[i].name : UNKNOWN_LABEL, true);
                         fprintf(f, "\",result=\"%s\"} %" PRIu64 "\n", request_result_name(r), m->requests[i][r]);
                 }
 

@@ -27,6 +27,7 @@ struct call {
         json_object *id;        /* borrowed from the request */
         bool notification;      /* no id: no reply */
         const char *method;
+        int index;              /* in proto_methods[] */
         json_object *params;
         char msg[512];
         json_object *data;      /* error data, owned */
@@ -86,19 +87,13 @@ static struct pool_rt *get_pool(struct call *c, json_object **err)
 
 static json_object *m_status(struct call *c)
 {
-        static const char *const keys[] = { NULL };
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         reconcile_refresh_shared(&c->d->core);
         return succeed(c, status_build(&c->d->core));
 }
 
 static json_object *m_pool_get(struct call *c)
 {
-        static const char *const keys[] = { PROTO_F_SIZE, NULL };
         json_object *err;
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         struct pool_rt *p = get_pool(c, &err);
         if (!p)
                 return err;
@@ -266,16 +261,12 @@ static int build_target(struct call *c, const struct set_params *sp, struct targ
 
 static json_object *m_pool_set(struct call *c)
 {
-        static const char *const keys[] = { PROTO_F_SIZE, PROTO_F_PAGES, PROTO_F_BYTES, PROTO_F_NODES, PROTO_F_NODE,
-                                            PROTO_F_PERSIST, PROTO_F_OVERCOMMIT, PROTO_F_DRY_RUN, NULL };
         struct core *core = &c->d->core;
         struct set_params sp = { 0 };
         struct target t;
         json_object *err;
         int r;
 
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         if (!(sp.pool = get_pool(c, &err)))
                 return err;
         if ((r = parse_set_params(c, &sp)) < 0 || (r = build_target(c, &sp, &t)) < 0)
@@ -294,20 +285,14 @@ static json_object *m_pool_set(struct call *c)
 
 static json_object *m_vmemmap_get(struct call *c)
 {
-        static const char *const keys[] = { NULL };
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         reconcile_refresh_shared(&c->d->core);
         return succeed(c, status_vmemmap(&c->d->core));
 }
 
 static json_object *m_vmemmap_set(struct call *c)
 {
-        static const char *const keys[] = { PROTO_F_ENABLED, NULL };
         bool enabled, present;
         int r;
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         if ((r = rpc_get_bool(c->params, PROTO_F_ENABLED, &enabled, &present, c->msg, sizeof c->msg)) < 0)
                 return fail(c, r);
         if (!present)
@@ -326,14 +311,11 @@ static json_object *m_vmemmap_set(struct call *c)
 
 static json_object *m_wait(struct call *c)
 {
-        static const char *const keys[] = { PROTO_F_TIMEOUT_MS, PROTO_F_SIZE, PROTO_F_NODE, NULL };
         struct wait_spec spec = { .node = -1 };
         json_object *err;
         uint64_t node;
         bool has_node;
         int r;
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         if ((r = rpc_get_uint(c->params, PROTO_F_TIMEOUT_MS, WAIT_MAX_TIMEOUT_MS, &spec.timeout_ms, &spec.has_timeout,
                               c->msg, sizeof c->msg)) < 0 ||
             (r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &node, &has_node, c->msg, sizeof c->msg)) < 0)
@@ -351,9 +333,6 @@ static json_object *m_wait(struct call *c)
 
 static json_object *m_subscribe(struct call *c)
 {
-        static const char *const keys[] = { NULL };
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         server_client_set_subscribed(c->client);
         json_object *o = json_object_new_object();
         json_object_object_add(o, PROTO_F_SUBSCRIBED, json_object_new_boolean(true));
@@ -362,10 +341,7 @@ static json_object *m_subscribe(struct call *c)
 
 static json_object *m_reload(struct call *c)
 {
-        static const char *const keys[] = { NULL };
         struct config_errors errors = { 0 };
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         if (core_reload(&c->d->core, &errors) < 0) {
                 json_object *list = json_object_new_array();
                 for (size_t i = 0; i < errors.n; i++)
@@ -384,9 +360,6 @@ static json_object *m_reload(struct call *c)
 
 static json_object *m_metrics(struct call *c)
 {
-        static const char *const keys[] = { NULL };
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         if (!c->d->metrics)
                 FAIL(c, PROTO_ERR_INTERNAL, "metrics are not available");
         reconcile_refresh_shared(&c->d->core);
@@ -405,33 +378,18 @@ static json_object *m_metrics(struct call *c)
 
 static json_object *m_version(struct call *c)
 {
-        static const char *const keys[] = { NULL };
-        if (rpc_check_keys(c->params, keys, c->msg, sizeof c->msg))
-                return fail(c, PROTO_ERR_INVALID_PARAMS);
         json_object *o = json_object_new_object();
         json_object_object_add(o, PROTO_F_VERSION, json_object_new_string(PACKAGE_VERSION));
         json_object_object_add(o, PROTO_F_PROTOCOL, json_object_new_int(PROTO_VERSION));
         return succeed(c, o);
 }
 
-static const struct method {
-        const char *name;
-        enum rpc_role needs;
-        json_object *(*fn)(struct call *c);
-} methods[] = {
-        { PROTO_M_STATUS,      ROLE_READ,  m_status },
-        { PROTO_M_POOL_GET,    ROLE_READ,  m_pool_get },
-        { PROTO_M_POOL_SET,    ROLE_ADMIN, m_pool_set },
-        { PROTO_M_VMEMMAP_GET, ROLE_READ,  m_vmemmap_get },
-        { PROTO_M_VMEMMAP_SET, ROLE_ADMIN, m_vmemmap_set },
-        { PROTO_M_WAIT,        ROLE_READ,  m_wait },
-        { PROTO_M_SUBSCRIBE,   ROLE_READ,  m_subscribe },
-        { PROTO_M_RELOAD,      ROLE_ADMIN, m_reload },
-        { PROTO_M_METRICS,     ROLE_READ,  m_metrics },
-        { PROTO_M_VERSION,     ROLE_NONE,  m_version },
-};
+/* The handlers, indexed by enum proto_method: the list in proto.h names them. */
+#define HANDLER(id, c_name, name, role, params) [PROTO_METHOD_##id] = m_##c_name,
+static json_object *(*const handlers[PROTO_METHOD_COUNT])(struct call *c) = { PROTO_METHODS(HANDLER) };
+#undef HANDLER
 
-json_object *rpc_handle_line(struct daemon *d, struct client *client, enum rpc_role role, const char *line, size_t len)
+json_object *rpc_handle_line(struct daemon *d, struct client *client, enum proto_role role, const char *line, size_t len)
 {
         struct call c = { .d = d, .client = client };
         json_object *req = NULL, *reply;
@@ -449,20 +407,21 @@ json_object *rpc_handle_line(struct daemon *d, struct client *client, enum rpc_r
                 json_object_put(req);
                 return reply;
         }
-        const struct method *m = NULL;
-        for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
-                if (strcmp(methods[i].name, c.method) == 0)
-                        m = &methods[i];
+        int index = proto_method_find(c.method);
+        const struct proto_method_info *m = index < 0 ? NULL : &proto_methods[index];
+        c.index = index;
         if (!m) {
                 snprintf(c.msg, sizeof c.msg, "unknown method \"%.64s\"", c.method);
                 c.method = NULL;
                 reply = fail(&c, PROTO_ERR_METHOD_NOT_FOUND);
-        } else if (role < m->needs) {
+        } else if ((int)role < (int)m->role) {
                 snprintf(c.msg, sizeof c.msg, "permission denied: %s needs %s", m->name,
-                         m->needs == ROLE_ADMIN ? "root or the AdminGroup" : "root, the SocketGroup or the AdminGroup");
+                         m->role == PROTO_ROLE_ADMIN ? "root or the AdminGroup" : "root, the SocketGroup or the AdminGroup");
                 reply = fail(&c, PROTO_ERR_PERMISSION);
-        } else
-                reply = m->fn(&c);
+        } else if (rpc_check_keys(c.params, m->params, c.msg, sizeof c.msg))
+                reply = fail(&c, PROTO_ERR_INVALID_PARAMS);
+        else
+                reply = handlers[index](&c);
         json_object_put(c.data);
         if (c.notification) {
                 json_object_put(reply);

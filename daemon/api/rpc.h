@@ -8,13 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 struct daemon;
 struct client;
 
-/* Who may call what: peers are sorted by their credentials (server.c). */
-enum rpc_role { ROLE_NONE = 0, ROLE_READ = 1, ROLE_ADMIN = 2 };
-/* One request line -> its reply (NULL: none now, e.g. a parked wait or a notification). */
-json_object *rpc_handle_line(struct daemon *d, struct client *c, enum rpc_role role, const char *line, size_t len);
+/* One request line from a peer of role (server.c sorts peers by their
+ * credentials) -> its reply (NULL: none now, e.g. a parked wait or a notification). */
+json_object *rpc_handle_line(struct daemon *d, struct client *c, enum proto_role role, const char *line, size_t len);
 
 /* Parse one request line. On success returns 0 with *ret_req (an object with
  * a valid envelope) and *ret_id (borrowed from it, NULL for a notification).

@@ -33,6 +33,9 @@
  * is not read) until it has read its replies; PROTO_MAX_OUTBUF stays the hard
  * cut-off for output no request asked for (notifications to a subscriber). */
 #define OUTBUF_HIGH_WATER (PROTO_MAX_OUTBUF / 4)
+/* Connections: no one user can hold them all. Root and AdminGroup members
+ * may use every one of PROTO_MAX_CLIENTS; everyone else shares all but
+ * PROTO_ADMIN_RESERVED_CLIENTS of them, at most PROTO_MAX_CLIENTS_PER_UID each. */
 
 struct client {
         uv_pipe_t pipe;
@@ -42,7 +45,7 @@ struct client {
         struct client *next, *prev;
         char *buf;               /* bytes of the line being received */
         size_t len;
-        enum rpc_role role;
+        enum proto_role role;
         uid_t uid;
         pid_t pid;
         bool subscribed;
@@ -268,6 +271,9 @@ static void handle_line(struct client *c, char *line, size_t len)
                 start++;
         if (start == len)
                 return;
+        /* Idle time counts from the last whole request: bytes trickled
+         * without a newline keep no connection alive. */
+        uv_timer_again(&c->timer);
         line[len] = '\0';
         json_object *reply = rpc_handle_line(c->d, c, c->role, line + start, len - start);
         if (reply)
@@ -386,7 +392,6 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         if (c->closing)
                 return;
         if (nread > 0) {
-                uv_timer_again(&c->timer);
                 /* Bounded: the buffer never exceeds PROTO_MAX_LINE + one read. */
                 char *nb = realloc(c->buf, c->len + (size_t)nread + 1);
                 if (!nb) {
@@ -425,7 +430,7 @@ static bool in_groups(gid_t want, gid_t primary, const gid_t *groups, int n)
         return false;
 }
 
-static enum rpc_role peer_role(struct daemon *d, int fd, uid_t *ret_uid, pid_t *ret_pid)
+static enum proto_role peer_role(struct daemon *d, int fd, uid_t *ret_uid, pid_t *ret_pid)
 {
         struct ucred cred;
         socklen_t len = sizeof cred;
@@ -434,20 +439,49 @@ static enum rpc_role peer_role(struct daemon *d, int fd, uid_t *ret_uid, pid_t *
         int n = 0;
 
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-                return ROLE_NONE;
+                return PROTO_ROLE_NONE;
         *ret_uid = cred.uid;
         *ret_pid = cred.pid;
         if (cred.uid == 0 || cred.uid == geteuid())
-                return ROLE_ADMIN;
+                return PROTO_ROLE_ADMIN;
 #ifdef SO_PEERGROUPS
         if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
                 n = (int)(glen / sizeof(gid_t));
 #endif
         if (d->core.cfg->has_admin_gid && in_groups(d->core.cfg->admin_gid, cred.gid, groups, n))
-                return ROLE_ADMIN;
+                return PROTO_ROLE_ADMIN;
         if (d->core.cfg->has_socket_gid && in_groups(d->core.cfg->socket_gid, cred.gid, groups, n))
-                return ROLE_READ;
-        return ROLE_NONE;
+                return PROTO_ROLE_READ;
+        return PROTO_ROLE_NONE;
+}
+
+/* Whether c may have a connection slot; if not, msg says why. Clients on
+ * their way out (refused, timed out) hold no slot. */
+static bool admit(const struct server *s, const struct client *c, char *msg, size_t len)
+{
+        unsigned all = 0, same_uid = 0;
+        for (const struct client *o = s->clients; o; o = o->next)
+                if (o != c && !o->closing) {
+                        all++;
+                        same_uid += o->uid == c->uid;
+                }
+        if (all >= PROTO_MAX_CLIENTS) {
+                snprintf(msg, len, "too many clients (limit %u): try again later", PROTO_MAX_CLIENTS);
+                return false;
+        }
+        if (c->role == PROTO_ROLE_ADMIN)
+                return true;
+        if (all >= PROTO_MAX_CLIENTS - PROTO_ADMIN_RESERVED_CLIENTS) {
+                snprintf(msg, len, "too many clients (the last %u of %u are kept for root and the AdminGroup): try again later",
+                         PROTO_ADMIN_RESERVED_CLIENTS, PROTO_MAX_CLIENTS);
+                return false;
+        }
+        if (same_uid >= PROTO_MAX_CLIENTS_PER_UID) {
+                snprintf(msg, len, "too many connections from uid %u (limit %u per user): try again later",
+                         (unsigned)c->uid, PROTO_MAX_CLIENTS_PER_UID);
+                return false;
+        }
+        return true;
 }
 
 static void connection_cb(uv_stream_t *listener, int status)
@@ -478,9 +512,8 @@ static void connection_cb(uv_stream_t *listener, int status)
         uv_os_fd_t fd;
         if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0)
                 c->role = peer_role(d, fd, &c->uid, &c->pid);
-        if (s->n_clients > PROTO_MAX_CLIENTS) {
-                char msg[128];
-                snprintf(msg, sizeof msg, "too many clients (limit %u): try again later", PROTO_MAX_CLIENTS);
+        char msg[160];
+        if (!admit(s, c, msg, sizeof msg)) {
                 client_refuse(c, PROTO_ERR_BUSY, msg);
                 return;
         }
@@ -544,7 +577,7 @@ static int bind_path(struct daemon *d, const char *path)
                 log_error("Cannot bind %s: %s", bind_at, uv_strerror(r));
                 return r;
         }
-        r = uv_listen((uv_stream_t *)&s->listener, 128, connection_cb);
+        r = uv_listen((uv_stream_t *)&s->listener, SOMAXCONN, connection_cb);
         if (r < 0) {
                 log_error("Cannot listen on %s: %s", bind_at, uv_strerror(r));
                 if (use_staged)
@@ -608,7 +641,7 @@ int server_start(struct daemon *d, const char *socket_path)
                 s->listening = true;
                 return 0;
         }
-        r = uv_listen((uv_stream_t *)&s->listener, 128, connection_cb);
+        r = uv_listen((uv_stream_t *)&s->listener, SOMAXCONN, connection_cb);
         if (r < 0) {
                 log_error("Cannot listen: %s", uv_strerror(r));
                 return r;

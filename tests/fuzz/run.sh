@@ -8,7 +8,8 @@
 # Each fuzzer is built with clang directly (-fsanitize=fuzzer,address,undefined)
 # from the harness and the library/daemon sources it drives, first replays the
 # regression inputs tests/fuzz/crashes/<name>-*.bin, then fuzzes a scratch copy
-# of its seed corpus tests/fuzz/corpus/<name>/ with its dictionary. Output: one
+# of its seed corpus tests/fuzz/corpus/<name>/ with its dictionary (for the
+# request fuzzers <name>.dict plus proto/proto.h's names, see proto-dict.c). Output: one
 # line "<name>: N execs in S s, K crashes (R execs/s)" and one TAP line per fuzzer, then
 # the plan. Exit status is non-zero when any fuzzer crashed, leaked, timed out
 # or broke a property; the reproducer is kept under BUILD_TMPDIR and its hex
@@ -95,6 +96,18 @@ daemon_pkgs="json-c libuv inih libsystemd libmicrohttpd"
 [ -f "$here/fuzz-server.c" ] && [ -n "$daemon_sources" ] &&
         fuzzers+=("fuzz-server|$here/fuzz-server.c $daemon_sources $src/daemon/server.c $src/proto/proto.c ${lib[*]}|$daemon_pkgs|4096")
 
+# The request fuzzers' dictionaries: their own entries plus the protocol's
+# names, printed from proto/proto.h so they follow its lists.
+# shellcheck disable=SC2046
+if ! "$cc" -std=gnu11 -Wall -Wextra -I"$out/include" -I"$src/proto" "$here/proto-dict.c" "$src/proto/proto.c" \
+        $(pkg-config --cflags --libs json-c) -o "$out/proto-dict" >"$out/proto-dict.log" 2>&1 ||
+        ! "$out/proto-dict" >"$out/proto.dict"; then
+        cat "$out/proto-dict.log"
+        echo "Bail out! cannot generate the protocol dictionary (tests/fuzz/proto-dict.c)"
+        exit 1
+fi
+proto_dict_fuzzers=" fuzz-rpc fuzz-server "
+
 n=0 failed=0
 tap=()
 for entry in "${fuzzers[@]}"; do
@@ -132,7 +145,12 @@ for entry in "${fuzzers[@]}"; do
 
         [ -d "$here/corpus/$name" ] && cp -r "$here/corpus/$name/." "$dir/corpus/"
         dict=()
-        [ -f "$here/$name.dict" ] && dict=(-dict="$here/$name.dict")
+        if [[ "$proto_dict_fuzzers" == *" $name "* ]]; then
+                cat "$here/$name.dict" "$out/proto.dict" >"$dir/$name.dict"
+                dict=(-dict="$dir/$name.dict")
+        elif [ -f "$here/$name.dict" ]; then
+                dict=(-dict="$here/$name.dict")
+        fi
         limit=(-max_total_time="$secs")
         [ "$secs" = 0 ] && limit=(-runs=0)   # the corpus is run, nothing new tried
         start=$SECONDS

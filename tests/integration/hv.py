@@ -7,7 +7,8 @@ Every protocol name comes from proto/proto.h (parsed here), never spelled twice:
 in params and paths, @F_SIZE stands for the JSON string of PROTO_F_SIZE, and a
 path segment F_CODE for PROTO_F_CODE.
 
-  hv.py const NAME                  value of PROTO_NAME (#define or enum)
+  hv.py const NAME                  value of PROTO_NAME (#define, or from the lists
+                                    PROTO_METHODS and PROTO_ERRORS)
   hv.py env                         every PROTO_NAME as a shell assignment P_NAME=value
   hv.py call SOCK METHOD [PARAMS]   one request (METHOD: M_STATUS or a literal);
                                     prints the reply line, or EOF / TIMEOUT
@@ -40,15 +41,24 @@ import time
 TOP = os.environ.get("top_srcdir") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
+def list_macro(text, name):
+    """The entries X(ID, ...) of proto.h's list macro NAME, as argument lists."""
+    m = re.search(r'^#define\s+%s\(X\)((?:.*\\\n)*.*)$' % name, text, re.M)
+    return [[a.strip() for a in e.split(",")] for e in re.findall(r'\bX\(([^()]*(?:\([^()]*\))?[^()]*)\)', m.group(1))]
+
+
 def load_proto():
     names = {}
     text = open(os.path.join(TOP, "proto", "proto.h")).read()
     for m in re.finditer(r'^#define\s+PROTO_(\w+)\s+"([^"]*)"', text, re.M):
         names[m.group(1)] = m.group(2)
-    for m in re.finditer(r'^#define\s+PROTO_(\w+)\s+\(?(\d+)u?(?:\s*<<\s*(\d+))?', text, re.M):
+    for m in re.finditer(r'^#define\s+PROTO_(\w+)\s+\(?(\d+)u?(?:\s*<<\s*(\d+))?\)?\s*(?:/\*.*)?$', text, re.M):
         names[m.group(1)] = int(m.group(2)) << int(m.group(3) or 0)
-    for m in re.finditer(r'^\s+PROTO_(ERR_\w+)\s*=\s*(-?\d+)', text, re.M):
-        names[m.group(1)] = int(m.group(2))
+    # The lists: X(ID, c_name, "name", role, (params)) and X(ID, code, "name").
+    for args in list_macro(text, "PROTO_METHODS"):
+        names["M_" + args[0]] = json.loads(args[2])
+    for args in list_macro(text, "PROTO_ERRORS"):
+        names["ERR_" + args[0]] = int(args[1])
     return names
 
 

@@ -220,8 +220,8 @@ tap_is "$eof" yes "pipelined: EOF after the last reply"
 tap_ok $((!(${bytes:-0} > P_MAX_OUTBUF))) "pipelined: the replies (${bytes:-0} bytes) exceed PROTO_MAX_OUTBUF, yet no cut-off"
 tap_ok $((!(${lat:--1} >= 0 && ${lat:--1} < 1000))) "another client is answered meanwhile (in ${lat:--1} ms)"
 
-# Every code in proto.h: produced above, or why not.
-for name in $(grep -o '^ *PROTO_ERR_[A-Z_]*' "$top_srcdir/proto/proto.h" | sed 's/ *PROTO_//'); do
+# Every code of proto.h's PROTO_ERRORS: produced above, or why not.
+for name in $(hv env | sed -n 's/^P_\(ERR_[A-Z_]*\)=.*/\1/p'); do
         case "$produced" in *" $name "*) ;; *) echo "# not produced here: $name" ;; esac
 done
 echo "# ERR_INTERNAL needs an allocation failure; ERR_PERMISSION is in auth.sh."

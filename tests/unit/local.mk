@@ -1,4 +1,5 @@
-# tests/unit: libvmemmap on fake /sys and /proc trees built in temp dirs (see unit/fake.h).
+# tests/unit: libvmemmap on fake /sys and /proc trees built in temp dirs (see unit/fake.h),
+# and the protocol's doc against proto/proto.h.
 UNIT_FAKE = unit/fake.c unit/fake.h
 UNIT_LDADD = $(top_builddir)/libvmemmap/libvmemmap.la
 
@@ -8,7 +9,8 @@ unit_tests = \
 	unit/test-malformed \
 	unit/test-hvo \
 	unit/test-memmap \
-	unit/test-hugetlbfs
+	unit/test-hugetlbfs \
+	unit/test-protocol-doc
 TESTS += $(unit_tests)
 check_PROGRAMS += $(unit_tests)
 
@@ -24,3 +26,8 @@ unit_test_memmap_SOURCES = unit/test-memmap.c $(UNIT_FAKE)
 unit_test_memmap_LDADD = $(UNIT_LDADD)
 unit_test_hugetlbfs_SOURCES = unit/test-hugetlbfs.c $(UNIT_FAKE)
 unit_test_hugetlbfs_LDADD = $(UNIT_LDADD)
+
+# docs/protocol.md's method and error tables against proto/proto.h's lists.
+unit_test_protocol_doc_SOURCES = unit/test-protocol-doc.c
+unit_test_protocol_doc_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+unit_test_protocol_doc_LDADD = $(top_builddir)/proto/libhugevmproto.la $(JSONC_LIBS)

@@ -88,7 +88,7 @@ static void run_until_converged(uv_loop_t *loop)
 }
 
 /* One request line through the methods as a role; the reply (caller puts it). */
-static json_object *call(struct daemon *d, enum rpc_role role, const char *line)
+static json_object *call(struct daemon *d, enum proto_role role, const char *line)
 {
         return rpc_handle_line(d, NULL, role, line, strlen(line));
 }
@@ -172,12 +172,12 @@ static void test_status(struct daemon *d)
 
 static void test_methods(struct daemon *d)
 {
-        json_object *r = call(d, ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pool.set\",\"params\":{\"size\":\"2M\",\"pages\":20}}");
+        json_object *r = call(d, PROTO_ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pool.set\",\"params\":{\"size\":\"2M\",\"pages\":20}}");
         is_int(error_code(r), PROTO_ERR_PERMISSION, "pool.set needs the admin role");
         json_object_put(r);
         is_int((int)read_file_u64(HP2M "nr_hugepages"), 16, "... and changed nothing");
 
-        r = call(d, ROLE_ADMIN, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pool.set\",\"params\":{\"size\":\"2M\",\"pages\":20,\"dry_run\":true}}");
+        r = call(d, PROTO_ROLE_ADMIN, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"pool.set\",\"params\":{\"size\":\"2M\",\"pages\":20,\"dry_run\":true}}");
         json_object *v = result_field(r, PROTO_F_STATE);
         ok(v && strcmp(json_object_get_string(v), "converging") == 0, "a dry run says the pool would converge");
         json_object_put(r);
@@ -185,7 +185,7 @@ static void test_methods(struct daemon *d)
         core_effective_target(&d->core, 2048, &t);
         is_int((int)t.pages, 16, "... and the target in force is still 16");
 
-        r = call(d, ROLE_ADMIN, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pool.set\",\"params\":{\"size\":\"2M\",\"pages\":20}}");
+        r = call(d, PROTO_ROLE_ADMIN, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"pool.set\",\"params\":{\"size\":\"2M\",\"pages\":20}}");
         v = result_field(r, PROTO_F_TARGET);
         ok(v && json_object_get_uint64(v) == 20, "pool.set answers with the new target (20)");
         json_object_put(r);
@@ -194,26 +194,26 @@ static void test_methods(struct daemon *d)
         snprintf(path, sizeof path, "%s/state.json", state_dir);
         ok(stat(path, &st) == 0 && st.st_size > 0, "the new target was persisted in %s", path);
 
-        r = call(d, ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"wait\",\"params\":{\"size\":\"2M\",\"timeout_ms\":0}}");
+        r = call(d, PROTO_ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"wait\",\"params\":{\"size\":\"2M\",\"timeout_ms\":0}}");
         is_int(error_code(r), PROTO_ERR_TIMEOUT, "wait for a converging pool with timeout 0 times out at once");
         json_object_put(r);
 
-        r = call(d, ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"wait\",\"params\":{\"size\":\"1G\",\"timeout_ms\":0}}");
+        r = call(d, PROTO_ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"wait\",\"params\":{\"size\":\"1G\",\"timeout_ms\":0}}");
         v = result_field(r, PROTO_F_SIZE);
         ok(v && strcmp(json_object_get_string(v), "1048576kB") == 0,
            "wait for the settled 1G pool answers at once with its POOL object, whatever the 2M pool does");
         json_object_put(r);
 
-        r = call(d, ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"wait\",\"params\":{\"node\":0}}");
+        r = call(d, PROTO_ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"wait\",\"params\":{\"node\":0}}");
         is_int(error_code(r), PROTO_ERR_INVALID_PARAMS, "wait: node without size is refused");
         json_object_put(r);
-        r = call(d, ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"wait\",\"params\":{\"size\":\"2M\",\"node\":7}}");
+        r = call(d, PROTO_ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"wait\",\"params\":{\"size\":\"2M\",\"node\":7}}");
         is_int(error_code(r), PROTO_ERR_UNSUPPORTED, "wait: a node the machine lacks is refused");
         json_object_put(r);
 
         run_until_converged(d->loop);
         is_int((int)read_file_u64(HP2M "nr_hugepages"), 20, "the reconciler brought the pool to the new target (20)");
-        r = call(d, ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"wait\",\"params\":{\"size\":\"2M\",\"timeout_ms\":0}}");
+        r = call(d, PROTO_ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"wait\",\"params\":{\"size\":\"2M\",\"timeout_ms\":0}}");
         v = result_field(r, PROTO_F_PAGES);
         ok(v && json_object_get_uint64(v) == 20, "wait for the converged pool answers with its 20 pages");
         json_object_put(r);
@@ -233,7 +233,7 @@ static void test_persist_rollback(struct daemon *d)
         core_effective_target(&d->core, 2048, &now);
         is_int((int)now.pages, 20, "the target in force is unchanged (20)");
         is_int((int)read_file_u64(HP2M "nr_hugepages"), 20, "the pool is unchanged");
-        json_object *reply = call(d, ROLE_ADMIN, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"pool.set\",\"params\":{\"size\":\"2M\",\"pages\":30}}");
+        json_object *reply = call(d, PROTO_ROLE_ADMIN, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"pool.set\",\"params\":{\"size\":\"2M\",\"pages\":30}}");
         is_int(error_code(reply), PROTO_ERR_STATE, "pool.set says the state file could not be saved");
         json_object_put(reply);
         d->core.state_dir_override = state_dir;
@@ -245,14 +245,14 @@ static void test_wait_degraded(struct daemon *d)
         fake_remove(root, HP2M "nr_hugepages");
         fake_dir(root, HP2M "nr_hugepages");
         reconcile_refresh(&d->core);
-        json_object *r = call(d, ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"wait\",\"params\":{\"size\":\"2M\"}}");
+        json_object *r = call(d, PROTO_ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"wait\",\"params\":{\"size\":\"2M\"}}");
         is_int(error_code(r), PROTO_ERR_SHORTFALL, "wait for a degraded pool answers shortfall at once");
         json_object *e, *data, *pools;
         ok(json_object_object_get_ex(r, "error", &e) && json_object_object_get_ex(e, "data", &data) &&
            json_object_object_get_ex(data, PROTO_F_POOLS, &pools) && json_object_array_length(pools) == 1,
            "its data lists just that pool");
         json_object_put(r);
-        r = call(d, ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"wait\",\"params\":{\"size\":\"1G\"}}");
+        r = call(d, PROTO_ROLE_READ, "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"wait\",\"params\":{\"size\":\"1G\"}}");
         is_int(error_code(r), 0, "wait for the 1G pool is not failed by the degraded 2M pool");
         json_object_put(r);
         fake_remove(root, HP2M "nr_hugepages");

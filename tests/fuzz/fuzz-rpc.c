@@ -25,7 +25,7 @@
  *     parked wait (counted at the end: direct + later replies + still parked);
  *   - a notification (no id) gets no reply, except the parse/invalid-request
  *     errors that make the id unknowable (answered with id null);
- *   - a peer without a role (ROLE_NONE) is refused everything but version;
+ *   - a peer without a role (PROTO_ROLE_NONE) is refused everything but version;
  *   - a pool.set that succeeded with persist (not dry_run) is in the state
  *     file, read back with state_load, exactly as the daemon now holds it;
  *     the state file is never unreadable;
@@ -188,17 +188,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 expect_of(line, len, &e);
 
                 /* A peer with no role: version only. */
-                reply = rpc_handle_line(&d, &the_client, ROLE_NONE, line, len);
+                reply = rpc_handle_line(&d, &the_client, PROTO_ROLE_NONE, line, len);
                 if (reply) {
                         check_line(reply, "reply");
                         if (!json_object_object_get_ex(reply, PROTO_F_ERROR, NULL))
                                 CHECK(e.method && strcmp(e.method, PROTO_M_VERSION) == 0,
-                                      "ROLE_NONE got a result for %.200s", line);
+                                      "PROTO_ROLE_NONE got a result for %.200s", line);
                 }
                 json_object_put(reply);
-                CHECK(the_client.holds == holds, "ROLE_NONE parked a request");
+                CHECK(the_client.holds == holds, "PROTO_ROLE_NONE parked a request");
 
-                reply = rpc_handle_line(&d, &the_client, ROLE_ADMIN, line, len);
+                reply = rpc_handle_line(&d, &the_client, PROTO_ROLE_ADMIN, line, len);
                 if (getenv("FUZZ_VERBOSE"))
                         fprintf(stderr, "> %.*s\n< %s\n", (int)len, line,
                                 reply ? json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN) : "(none)");

@@ -8,6 +8,7 @@ TESTS += \
 	integration/restart.sh \
 	integration/pernode.sh \
 	integration/host.sh \
+	integration/hostile.sh \
 	kernel/e2e-savings.sh \
 	kernel/host-real.sh
 EXTRA_DIST += \
@@ -20,5 +21,7 @@ EXTRA_DIST += \
 	integration/restart.sh \
 	integration/pernode.sh \
 	integration/host.sh \
+	integration/hostile.sh \
+	integration/attack.py \
 	kernel/e2e-savings.sh \
 	kernel/host-real.sh

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""A hostile local user against hugevmd's control socket (run it as nobody).
+
+  attack.py hold SOCK N       open up to N connections, ask each for "version"
+                              (held: a result; refused: an error), print
+                              "held H refused R busy-message", then trickle one
+                              space a second on every held connection (never a
+                              whole request) and print "closed C after S s" once
+                              the daemon closed all of them (or 60 s passed)
+  attack.py burst SOCK N      N connect()+close() in a tight loop on
+                              non-blocking sockets; print "eagain E refused F"
+"""
+import errno
+import json
+import select
+import socket
+import sys
+import time
+
+REQUEST = b'{"jsonrpc":"2.0","id":1,"method":"version"}\n'
+
+
+def read_line(s, deadline):
+    buf = b""
+    while b"\n" not in buf and time.monotonic() < deadline:
+        r, _, _ = select.select([s], [], [], max(0.0, deadline - time.monotonic()))
+        if not r:
+            break
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        buf += chunk
+    return buf.split(b"\n", 1)[0]
+
+
+def hold(path, n):
+    held, refused, message = [], 0, ""
+    for _ in range(n):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            s.sendall(REQUEST)
+        except OSError:
+            refused += 1
+            s.close()
+            continue
+        line = read_line(s, time.monotonic() + 5)
+        reply = json.loads(line) if line else {}
+        if "result" in reply:
+            held.append(s)
+        else:
+            refused += 1
+            message = reply.get("error", {}).get("message", "no reply")
+            s.close()
+    print(f"held {len(held)} refused {refused} {message}", flush=True)
+    start = time.monotonic()
+    open_ = list(held)
+    while open_ and time.monotonic() - start < 60:
+        for s in list(open_):
+            try:
+                s.send(b" ")
+            except OSError:
+                open_.remove(s)
+        r, _, _ = select.select(open_, [], [], 1.0)
+        for s in r:
+            try:
+                data = s.recv(4096)
+            except OSError:
+                data = b""
+            # The daemon's idle error line, then EOF.
+            if not data or b'"error"' in data:
+                open_.remove(s)
+    print(f"closed {len(held) - len(open_)} after {time.monotonic() - start:.1f} s", flush=True)
+
+
+def burst(path, n):
+    eagain = refused = 0
+    for _ in range(n):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            s.connect(path)
+        except BlockingIOError:
+            eagain += 1
+        except OSError as e:
+            if e.errno == errno.EAGAIN:
+                eagain += 1
+            else:
+                refused += 1
+        s.close()
+    print(f"eagain {eagain} refused {refused}", flush=True)
+
+
+if __name__ == "__main__":
+    mode, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    {"hold": hold, "burst": burst}[mode](path, count)

@@ -35,6 +35,11 @@ struct call {
 
 static json_object *fail(struct call *c, int code)
 {
+        if (code < PROTO_CODE_MIN || code > PROTO_CODE_MAX) {
+                /* A -errno that strayed here: never put it on the wire as a code. */
+                log_error("BUG: %s answered with %d, not a protocol error code", c->method ? c->method : "a request", code);
+                code = PROTO_ERR_INTERNAL;
+        }
         json_object *e = proto_error_new(c->id, code, c->msg, c->data);
         c->data = NULL;
         if (c->d->metrics)

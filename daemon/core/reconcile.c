@@ -232,63 +232,63 @@ static bool job_on_pool(const struct core *core, size_t pool)
         return core->job_running && core->job_pool == pool;
 }
 
-void reconcile_refresh(struct core *core)
+/* Read one pool (and its nodes) and feed the ledger; a change nobody asked
+ * for starts a new episode back to the target. */
+static void observe_pool(struct core *core, size_t i)
 {
-        hvo_observe(core, true);
-        host_refresh(core);
-
-        for (size_t i = 0; i < core->n_pools; i++) {
-                struct pool_rt *p = &core->pools[i];
-                struct vmm_pool cur;
-                int r = vmm_pool_read(core->ctx, p->size_kb, &cur);
-                /* A read racing our own job's write of this pool is no verdict:
-                 * a regular file (fake roots) reads empty while it is rewritten.
-                 * Keep the last reading; after_work_cb re-reads once it is done. */
-                if (r < 0 && p->read_ok && job_on_pool(core, i))
+        struct pool_rt *p = &core->pools[i];
+        struct vmm_pool cur;
+        int r = vmm_pool_read(core->ctx, p->size_kb, &cur);
+        /* A read racing our own job's write of this pool is no verdict:
+         * a regular file (fake roots) reads empty while it is rewritten.
+         * Keep the last reading; after_work_cb re-reads once it is done. */
+        if (r < 0 && p->read_ok && job_on_pool(core, i))
+                return;
+        if (r < 0) {
+                if (p->read_ok || p->read_err != r)
+                        log_pool(LOG_WARNING, p->label, -1, UINT64_MAX, "Cannot read the %s pool: %s", p->label, strerror(-r));
+                p->read_ok = false;
+                p->read_err = r;
+                return;
+        }
+        p->read_ok = true;
+        p->read_err = 0;
+        p->cur = cur;
+        for (size_t k = 0; k < core->n_nodes; k++) {
+                unsigned node = core->nodes[k];
+                if (node >= HUGEVMD_MAX_NODES)
                         continue;
-                if (r < 0) {
-                        if (p->read_ok || p->read_err != r)
-                                log_pool(LOG_WARNING, p->label, -1, UINT64_MAX, "Cannot read the %s pool: %s", p->label, strerror(-r));
-                        p->read_ok = false;
-                        p->read_err = r;
-                        continue;
-                }
-                p->read_ok = true;
-                p->read_err = 0;
-                p->cur = cur;
-                for (size_t k = 0; k < core->n_nodes; k++) {
-                        unsigned node = core->nodes[k];
-                        if (node >= HUGEVMD_MAX_NODES)
-                                continue;
-                        struct node_rt *nr = &p->ncur[node];
-                        nr->node = node;
-                        if (vmm_node_pool_read(core->ctx, p->size_kb, node, &nr->cur) < 0)
-                                memset(&nr->cur, 0, sizeof nr->cur);
-                }
-
-                bool busy = job_on_pool(core, i);
-                if (!p->seen) {
-                        ledger_start(&p->ledger, p->size_kb, p->hvo.eligible ? p->hvo.saved_pages : 0, cur.total, core->hvo.enabled);
-                        p->seen = true;
-                } else {
-                        if (!busy && !p->resync && cur.total != p->last_seen) {
-                                log_pool(LOG_NOTICE, p->label, -1, cur.total,
-                                         "The %s pool changed behind hugevmd's back: %" PRIu64 " -> %" PRIu64 " pages",
-                                         p->label, p->last_seen, cur.total);
-                                /* A new episode: back to the target at once, from here. */
-                                reconcile_target_changed(core, p);
-                                const char *reason;
-                                enum pool_state s = reconcile_pool_state(core, p, &reason);
-                                publish_pool_changed(core, p, s, reason, true);
-                        }
-                        ledger_observe(&p->ledger, cur.total, core->hvo.enabled);
-                }
-                p->last_seen = cur.total;
-                if (!busy)
-                        p->resync = false;
+                struct node_rt *nr = &p->ncur[node];
+                nr->node = node;
+                if (vmm_node_pool_read(core->ctx, p->size_kb, node, &nr->cur) < 0)
+                        memset(&nr->cur, 0, sizeof nr->cur);
         }
 
-        /* The kernel's measurement pins the ledger's uncertain splits. */
+        bool busy = job_on_pool(core, i);
+        if (!p->seen) {
+                ledger_start(&p->ledger, p->size_kb, p->hvo.eligible ? p->hvo.saved_pages : 0, cur.total, core->hvo.enabled);
+                p->seen = true;
+        } else {
+                if (!busy && !p->resync && cur.total != p->last_seen) {
+                        log_pool(LOG_NOTICE, p->label, -1, cur.total,
+                                 "The %s pool changed behind hugevmd's back: %" PRIu64 " -> %" PRIu64 " pages",
+                                 p->label, p->last_seen, cur.total);
+                        /* A new episode: back to the target at once, from here. */
+                        reconcile_target_changed(core, p);
+                        const char *reason;
+                        enum pool_state s = reconcile_pool_state(core, p, &reason);
+                        publish_pool_changed(core, p, s, reason, true);
+                }
+                ledger_observe(&p->ledger, cur.total, core->hvo.enabled);
+        }
+        p->last_seen = cur.total;
+        if (!busy)
+                p->resync = false;
+}
+
+/* The kernel's measurement pins the ledger's uncertain splits. */
+static void resolve_ledger(struct core *core)
+{
         struct ledger_entry entries[HUGEVMD_MAX_POOLS];
         size_t n = 0;
         for (size_t i = 0; i < core->n_pools; i++)
@@ -300,51 +300,68 @@ void reconcile_refresh(struct core *core)
         for (size_t i = 0; i < core->n_pools; i++)
                 if (core->pools[i].seen)
                         core->pools[i].ledger = entries[n++];
+}
 
-        /* States, and announce what changed. */
-        for (size_t i = 0; i < core->n_pools; i++) {
-                struct pool_rt *p = &core->pools[i];
-                struct target t;
-                core_effective_target(core, p->size_kb, &t);
-                bool job_here = job_on_pool(core, i);
-                if (!p->read_ok) {
-                        /* Nothing is written blind: degraded until the pool reads again. */
-                        struct work_rt *ws[HUGEVMD_MAX_NODES + 1];
-                        size_t nw = 0;
-                        if (t.has_pages)
-                                ws[nw++] = &p->whole;
-                        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
-                                if (t.node_mask & (UINT64_C(1) << node))
-                                        ws[nw++] = &p->nodes_w[node];
-                        for (size_t k = 0; k < nw; k++) {
-                                ws[k]->state = POOL_DEGRADED;
-                                snprintf(ws[k]->reason, sizeof ws[k]->reason, "cannot read the %s pool: %s", p->label,
-                                         strerror(-p->read_err));
-                        }
-                } else if (t.has_pages) {
-                        /* A running job settles its own item once its write is read
-                         * back, after its progress: a wait answered earlier would
-                         * overtake that progress. */
-                        if (!(job_here && core->job_node < 0))
-                                work_update(&p->whole, p->cur.total, t.pages);
-                } else
-                        p->whole.state = POOL_UNMANAGED;
-                for (unsigned node = 0; node < HUGEVMD_MAX_NODES && p->read_ok; node++) {
-                        if (t.node_mask & (UINT64_C(1) << node)) {
-                                if (!(job_here && core->job_node == (int)node))
-                                        work_update(&p->nodes_w[node], p->ncur[node].cur.total, t.node_pages[node]);
-                        } else
-                                p->nodes_w[node].state = POOL_UNMANAGED;
-                }
-                const char *reason;
-                enum pool_state s = reconcile_pool_state(core, p, &reason);
-                if (s != p->reported_state || strcmp(reason, p->reported_reason) != 0) {
-                        log_pool(s == POOL_DEGRADED ? LOG_WARNING : LOG_INFO, p->label, -1, p->cur.total,
-                                 "%s pool %s%s%s (%" PRIu64 " pages)", p->label, pool_state_name(s),
-                                 *reason ? ": " : "", reason, p->cur.total);
-                        publish_pool_changed(core, p, s, reason, false);
-                }
+/* Nothing is written blind: every target of an unreadable pool is degraded
+ * until it reads again. */
+static void degrade_unreadable(struct pool_rt *p, const struct target *t)
+{
+        struct work_rt *ws[HUGEVMD_MAX_NODES + 1];
+        size_t nw = 0;
+        if (t->has_pages)
+                ws[nw++] = &p->whole;
+        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                if (t->node_mask & (UINT64_C(1) << node))
+                        ws[nw++] = &p->nodes_w[node];
+        for (size_t k = 0; k < nw; k++) {
+                ws[k]->state = POOL_DEGRADED;
+                snprintf(ws[k]->reason, sizeof ws[k]->reason, "cannot read the %s pool: %s", p->label, strerror(-p->read_err));
         }
+}
+
+/* Settle a pool's work items against what it holds; announce a changed state. */
+static void settle_pool(struct core *core, size_t i)
+{
+        struct pool_rt *p = &core->pools[i];
+        struct target t;
+        core_effective_target(core, p->size_kb, &t);
+        bool job_here = job_on_pool(core, i);
+        if (!p->read_ok)
+                degrade_unreadable(p, &t);
+        else if (t.has_pages) {
+                /* A running job settles its own item once its write is read
+                 * back, after its progress: a wait answered earlier would
+                 * overtake that progress. */
+                if (!(job_here && core->job_node < 0))
+                        work_update(&p->whole, p->cur.total, t.pages);
+        } else
+                p->whole.state = POOL_UNMANAGED;
+        for (unsigned node = 0; node < HUGEVMD_MAX_NODES && p->read_ok; node++) {
+                if (t.node_mask & (UINT64_C(1) << node)) {
+                        if (!(job_here && core->job_node == (int)node))
+                                work_update(&p->nodes_w[node], p->ncur[node].cur.total, t.node_pages[node]);
+                } else
+                        p->nodes_w[node].state = POOL_UNMANAGED;
+        }
+        const char *reason;
+        enum pool_state s = reconcile_pool_state(core, p, &reason);
+        if (s != p->reported_state || strcmp(reason, p->reported_reason) != 0) {
+                log_pool(s == POOL_DEGRADED ? LOG_WARNING : LOG_INFO, p->label, -1, p->cur.total,
+                         "%s pool %s%s%s (%" PRIu64 " pages)", p->label, pool_state_name(s),
+                         *reason ? ": " : "", reason, p->cur.total);
+                publish_pool_changed(core, p, s, reason, false);
+        }
+}
+
+void reconcile_refresh(struct core *core)
+{
+        hvo_observe(core, true);
+        host_refresh(core);
+        for (size_t i = 0; i < core->n_pools; i++)
+                observe_pool(core, i);
+        resolve_ledger(core);
+        for (size_t i = 0; i < core->n_pools; i++)
+                settle_pool(core, i);
 
         core->refresh_fresh = true;
         bool converged = reconcile_all_converged(core);

@@ -75,6 +75,7 @@ static void on_stopped(void *data, struct core *core, const struct core_event *e
         uv_close((uv_handle_t *)&d->sig_term, NULL);
         uv_close((uv_handle_t *)&d->sig_int, NULL);
         uv_close((uv_handle_t *)&d->sig_hup, NULL);
+        uv_close((uv_handle_t *)&d->metrics_deadline, NULL);
 }
 
 /* --check-config: what the daemon would do on this machine. */
@@ -176,18 +177,35 @@ static int parse_args(int argc, char **argv, struct args *a)
         return 0;
 }
 
-static void metrics_start(struct daemon *d)
+static void metrics_deadline_cb(uv_timer_t *t)
+{
+        struct daemon *d = t->data;
+        unsigned cut = metrics_http_expire(d->metrics);
+        if (cut)
+                log_debug("Metrics endpoint: cut %u connection%s that sent no whole request in time", cut, cut == 1 ? "" : "s");
+}
+
+/* The HTTP endpoint, if configured. Not getting the address is a start-up
+ * error: someone else listening there would be scraped instead of us. */
+static int metrics_start(struct daemon *d)
 {
         const char *listen = d->core.cfg->metrics_listen;
         char addr[64];
         uint16_t port = 0, bound = 0;
-        if (!d->metrics || !listen || config_parse_listen(listen, addr, sizeof addr, &port) < 0)
-                return;
+        if (!listen)
+                return 0;
+        if (!d->metrics)
+                return -ENOMEM;
+        if (config_parse_listen(listen, addr, sizeof addr, &port) < 0)
+                return -EINVAL;   /* (the config loader refused it already) */
         int r = metrics_http_start(d->metrics, addr, port, &bound);
-        if (r < 0)
-                log_warning("Cannot serve metrics on %s: %s; continuing without the HTTP endpoint", listen, strerror(-r));
-        else
-                log_info("Serving metrics on http://%s:%u/metrics", addr, bound);
+        if (r < 0) {
+                log_error("Cannot serve metrics on %s: %s (MetricsListen=no runs without the endpoint)", listen, strerror(-r));
+                return r;
+        }
+        log_info("Serving metrics on http://%s:%u/metrics", addr, bound);
+        uv_timer_start(&d->metrics_deadline, metrics_deadline_cb, 1000, 1000);
+        return 0;
 }
 
 /* The edges: metrics, observers, waits, signals, the socket. Negative errno
@@ -210,11 +228,10 @@ static int edges_start(struct daemon *d)
         uv_signal_start(&d->sig_term, signal_cb, SIGTERM);
         uv_signal_start(&d->sig_int, signal_cb, SIGINT);
         uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
+        uv_timer_init(d->loop, &d->metrics_deadline);
+        d->metrics_deadline.data = d;
         r = server_start(d, d->socket_override ? d->socket_override : d->core.cfg->socket_path);
-        if (r < 0)
-                return r;
-        metrics_start(d);
-        return 0;
+        return r < 0 ? r : metrics_start(d);
 }
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@
  */
 #include "config.h"
 #include "metrics.h"
+#include "clock.h"
 #include "fileio.h"
 #include "proto.h"
 
@@ -43,7 +44,12 @@
 #define METRICS_MAX_LABEL    32
 /* The HTTP endpoint serves a scraper or two, not the world. */
 #define HTTP_MAX_CONNECTIONS 16
-#define HTTP_TIMEOUT_SEC     10
+#define HTTP_TIMEOUT_SEC     10   /* idle: no byte for this long */
+/* A slow client (a header line every few seconds) is not idle: it must still
+ * send its whole request within this, and holds at most this many slots per
+ * address, so a scraper elsewhere always gets one. */
+#define HTTP_REQUEST_DEADLINE_SEC 5
+#define HTTP_PER_IP_CONNECTIONS   4
 
 /* A 2 MiB pool of 1000 pages grows in ~5 ms (~50 ms with HVO on); a big 1 GiB
  * pool under fragmentation, with compaction and retries, takes minutes. */
@@ -83,6 +89,11 @@ struct metrics {
         size_t published_len;
 
         struct MHD_Daemon *httpd;
+        /* Open connections that have not sent a whole request yet (lock). */
+        struct http_conn {
+                int fd;               /* -1: free slot */
+                double started;
+        } pending[HTTP_MAX_CONNECTIONS];
 };
 
 int metrics_new(struct metrics **ret)
@@ -90,6 +101,8 @@ int metrics_new(struct metrics **ret)
         struct metrics *m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
+        for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++)
+                m->pending[i].fd = -1;
         int r = pthread_mutex_init(&m->lock, NULL);
         if (r != 0) {
                 free(m);
@@ -629,12 +642,66 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 }
 
 /* Runs on libmicrohttpd's thread: touches nothing but the published text. */
+/* ---- request deadline ----------------------------------------------------- */
+
+/* MHD tells us of every connection (its thread); the slot index rides in the
+ * connection's socket context. */
+static void connection_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
+{
+        struct metrics *m = cls;
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        pthread_mutex_lock(&m->lock);
+        if (code == MHD_CONNECTION_NOTIFY_STARTED && info) {
+                for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++)
+                        if (m->pending[i].fd < 0) {
+                                m->pending[i].fd = info->connect_fd;
+                                m->pending[i].started = clock_seconds();
+                                *socket_context = &m->pending[i];
+                                break;
+                        }
+        } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+                /* MHD closes the fd after this: the slot must not outlive it. */
+                ((struct http_conn *)*socket_context)->fd = -1;
+                *socket_context = NULL;
+        }
+        pthread_mutex_unlock(&m->lock);
+}
+
+static void request_arrived(struct metrics *m, struct MHD_Connection *c)
+{
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        pthread_mutex_lock(&m->lock);
+        if (info && info->socket_context)
+                ((struct http_conn *)info->socket_context)->started = -1;   /* whole: no deadline */
+        pthread_mutex_unlock(&m->lock);
+}
+
+unsigned metrics_http_expire(struct metrics *m)
+{
+        unsigned cut = 0;
+        double now = clock_seconds();
+        pthread_mutex_lock(&m->lock);
+        for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
+                struct http_conn *p = &m->pending[i];
+                if (p->fd >= 0 && p->started >= 0 && now - p->started > HTTP_REQUEST_DEADLINE_SEC) {
+                        /* MHD sees the end of the stream and closes it in its thread. */
+                        shutdown(p->fd, SHUT_RDWR);
+                        p->started = -1;
+                        cut++;
+                }
+        }
+        pthread_mutex_unlock(&m->lock);
+        return cut;
+}
+
 static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                              const char *version, const char *upload_data, size_t *upload_data_size,
                              void **con_cls)
 {
         struct metrics *m = cls;
 
+        request_arrived(m, c);
         /* Answered on the first call, before any request body is read. */
         if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
                 return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported\n", true);
@@ -723,6 +790,8 @@ int metrics_http_start(struct metrics *m, const char *addr, uint16_t port, uint1
                                     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_SEC,
+                                    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_CONNECTIONS,
+                                    MHD_OPTION_NOTIFY_CONNECTION, connection_notify, m,
                                     MHD_OPTION_END);
         int saved_errno = errno;
         pthread_sigmask(SIG_SETMASK, &old, NULL);

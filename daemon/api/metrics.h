@@ -37,4 +37,8 @@ int metrics_http_start(struct metrics *m, const char *addr, uint16_t port, uint1
  * node_exporter's textfile collector. */
 int metrics_write_textfile(struct metrics *m, const char *path);
 
+/* Cut HTTP connections that have not sent a whole request within the
+ * deadline (call every second or so); how many were cut. */
+unsigned metrics_http_expire(struct metrics *m);
+
 #endif

@@ -39,12 +39,18 @@ def hold(path, n):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.connect(path)
-            s.sendall(REQUEST)
         except OSError:
             refused += 1
             s.close()
             continue
-        line = read_line(s, time.monotonic() + 5)
+        try:
+            s.sendall(REQUEST)
+        except OSError:
+            pass  # refused and closed already: its error line is still there to read
+        try:
+            line = read_line(s, time.monotonic() + 5)
+        except OSError:
+            line = b""
         reply = json.loads(line) if line else {}
         if "result" in reply:
             held.append(s)

@@ -9,6 +9,12 @@
                               the daemon closed all of them (or 60 s passed)
   attack.py burst SOCK N      N connect()+close() in a tight loop on
                               non-blocking sockets; print "eagain E refused F"
+  attack.py slowhttp PORT N   N HTTP connections to 127.0.0.1:PORT, each sending
+                              a request line, then one header line every 2 s;
+                              print "open K" once all K that were accepted sent
+                              their first line, then "cut C after S s" once the
+                              server closed C of them (or 30 s passed)
+  attack.py squat PORT        listen on 127.0.0.1:PORT first; print "listening"
 """
 import errno
 import json
@@ -97,6 +103,48 @@ def burst(path, n):
     print(f"eagain {eagain} refused {refused}", flush=True)
 
 
+def slowhttp(port, n):
+    conns = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", int(port)))
+        try:
+            s.sendall(b"GET /metrics HTTP/1.1\r\n")
+            conns.append(s)
+        except OSError:
+            s.close()
+    print(f"open {len(conns)}", flush=True)
+    start = time.monotonic()
+    open_ = list(conns)
+    last_send = 0.0
+    while open_ and time.monotonic() - start < 30:
+        if time.monotonic() - last_send >= 2:
+            last_send = time.monotonic()
+            for s in list(open_):
+                try:
+                    s.send(b"X-Slow: 1\r\n")
+                except OSError:
+                    open_.remove(s)
+        r, _, _ = select.select(open_, [], [], 0.5)
+        for s in r:
+            try:
+                data = s.recv(4096)
+            except OSError:
+                data = b""
+            if not data:
+                open_.remove(s)
+    print(f"cut {len(conns) - len(open_)} after {time.monotonic() - start:.1f} s", flush=True)
+
+
+def squat(port, _):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port may still have TIME_WAIT connections
+    s.bind(("127.0.0.1", int(port)))
+    s.listen(16)
+    print("listening", flush=True)
+    time.sleep(120)
+
+
 if __name__ == "__main__":
-    mode, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    {"hold": hold, "burst": burst}[mode](path, count)
+    mode, target = sys.argv[1], sys.argv[2]
+    count = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    {"hold": hold, "burst": burst, "slowhttp": slowhttp, "squat": squat}[mode](target, count)

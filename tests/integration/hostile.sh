@@ -3,7 +3,9 @@
 # every connection it can get and trickles bytes on them, yet root's status,
 # set and wait are answered at once; its trickle keeps nothing open past the
 # idle limit (counted on whole requests); 2000 connect()s in a row never find
-# the listen backlog full.
+# the listen backlog full. Its slow HTTP requests are cut and leave other
+# scrapers their slots; listening on the metrics address first keeps hugevmd
+# from starting instead of being scraped in its place.
 . "$top_srcdir/tests/integration/common.sh"
 
 [ "$(id -u)" = 0 ] || tap_skip_all "needs root to run the attacker as another uid"
@@ -69,5 +71,51 @@ tap_is $? 0 "the daemon still answers after the burst"
 
 stop_daemon
 tap_is $? 0 "hugevmd exits 0"
+
+# ---- the metrics endpoint: slow clients are cut, squatters refused ---------
+command -v curl >/dev/null || { tap_ok 0 "# SKIP curl is not installed"; daemon_log_clean; tap_done; exit; }
+port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+write_config <<EOF
+[Daemon]
+MetricsListen=127.0.0.1:$port
+[Pool 2M]
+Pages=4
+EOF
+start_daemon
+tap_ok $? "hugevmd starts with metrics on 127.0.0.1:$port" || { show_log; tap_done; exit 1; }
+attack slowhttp "$port" 16 >"$tmp/slow.out" 2>&1 &
+extra_pids=$!
+poll_until 10 grep -q '^open' "$tmp/slow.out"
+sed 's/^/# /' "$tmp/slow.out"
+# Another address on the loopback is another scraper: its slots are its own.
+curl -sf --max-time 1 --interface 127.0.0.2 "http://127.0.0.1:$port/metrics" >"$tmp/scrape" 2>"$tmp/err"
+tap_is $? 0 "a scrape from another address is answered within 1 s while nobody holds slow connections" ||
+        sed 's/^/# /' "$tmp/err"
+grep -q '^hugevm_pool_pages' "$tmp/scrape"
+tap_ok $? "... and it is hugevmd's metrics"
+poll_until 20 grep -q '^cut' "$tmp/slow.out"
+sed -n 's/^cut/# cut/p' "$tmp/slow.out"
+open_n=$(awk '/^open/ {print $2}' "$tmp/slow.out")
+tap_is "$(awk '/^cut/ {print $2}' "$tmp/slow.out")" "$open_n" "every slow connection was cut before its headers ended"
+awk '/^cut/ {exit !($4 < 10)}' "$tmp/slow.out"
+tap_ok $? "... by the request deadline, not the 10 s idle timeout"
+curl -sf --max-time 1 "http://127.0.0.1:$port/metrics" >/dev/null
+tap_is $? 0 "a scrape from the same address works again afterwards"
+wait "$extra_pids" 2>/dev/null
+extra_pids=
+stop_daemon
+tap_is $? 0 "hugevmd exits 0"
+
+# Someone listening on the metrics address first: hugevmd refuses to start.
+attack squat "$port" >"$tmp/squat.out" 2>&1 &
+extra_pids=$!
+poll_until 10 grep -q '^listening' "$tmp/squat.out"
+tap_ok $? "nobody listens on 127.0.0.1:$port first" || sed 's/^/# /' "$tmp/squat.out"
+timeout 10 "$HUGEVMD" --root "$root" --config "$conf" --socket "$sock" --foreground >>"$log" 2>&1
+tap_is $? 1 "hugevmd exits 1 when nobody holds its metrics address"
+grep -q "Cannot serve metrics on 127.0.0.1:$port" "$log"
+tap_ok $? "the log names the address it could not have"
+kill "$extra_pids" 2>/dev/null
+extra_pids=
 daemon_log_clean
 tap_done

@@ -28,7 +28,7 @@ RUNS=${BENCH_RUNS:-5}
 PAGES=${BENCH_PAGES:-1000 4000}
 REQUESTS=${BENCH_REQUESTS:-2000}
 IDLE_SEC=${BENCH_IDLE_SEC:-60}
-. "$top_srcdir/bench/fakeroot.sh"
+. "$top_srcdir/tests/fakeroot.sh" # fake_root: the test tiers' fake /sys + /proc builder
 
 POOL=/sys/kernel/mm/hugepages/hugepages-2048kB
 HVO_SYSCTL=/proc/sys/vm/hugetlb_optimize_vmemmap
@@ -293,7 +293,9 @@ part_scale() {
         for nodes in 1 8 64; do
                 for sizes in "2048 1048576" "64 2048 32768 1048576"; do
                         root=$tmp/root-$nodes-${sizes// /-}
-                        ARCH=$([ "$(wc -w <<<"$sizes")" = 4 ] && echo aarch64 || echo x86_64) make_fakeroot "$root" "$nodes" $sizes
+                        fake_root "$root" nodes="$nodes" sizes="$sizes" \
+                                arch="$([ "$(wc -w <<<"$sizes")" = 4 ] && echo aarch64 || echo x86_64)" ||
+                                { warn "cannot build the fake root $root"; return; }
                         conf=$tmp/scale.conf
                         printf '[Daemon]\nHVO=no\nMetricsListen=no\n' >"$conf"
                         for s in $sizes; do printf '[Pool %skB]\nPages=0\n' "$s" >>"$conf"; done

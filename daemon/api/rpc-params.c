@@ -3,12 +3,194 @@
 #include "config.h"
 #include "rpc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "proto.h"
+
+/* ---- strict JSON (RFC 8259) --------------------------------------------------
+ * json-c accepts more than JSON (single quotes, NaN, Infinity, ...) even with
+ * JSON_TOKENER_STRICT. Requests are checked against the grammar first, by this
+ * small recursive-descent scanner: a client gets exactly JSON, and a string
+ * with a NUL (\u0000) in it is refused as well, since C sees only its head. */
+
+struct scan {
+        const char *p, *end;
+        unsigned depth;
+        const char *error;
+};
+
+static void skip_ws(struct scan *s)
+{
+        while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+                s->p++;
+}
+
+static bool scan_fail(struct scan *s, const char *error)
+{
+        if (!s->error)
+                s->error = error;
+        return false;
+}
+
+static bool scan_literal(struct scan *s, const char *word)
+{
+        size_t n = strlen(word);
+        if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+                return scan_fail(s, "not JSON (strings in double quotes; true, false, null; no comments)");
+        s->p += n;
+        return true;
+}
+
+static bool is_digit(char c)
+{
+        return c >= '0' && c <= '9';
+}
+
+static bool scan_number(struct scan *s)
+{
+        if (s->p < s->end && *s->p == '-')
+                s->p++;
+        if (s->p < s->end && *s->p == '0')
+                s->p++;
+        else if (s->p < s->end && is_digit(*s->p))
+                while (s->p < s->end && is_digit(*s->p))
+                        s->p++;
+        else
+                return scan_fail(s, "not a JSON number");
+        if (s->p < s->end && is_digit(*s->p))
+                return scan_fail(s, "a JSON number has no leading zeros");
+        if (s->p < s->end && *s->p == '.') {
+                s->p++;
+                if (s->p == s->end || !is_digit(*s->p))
+                        return scan_fail(s, "not a JSON number");
+                while (s->p < s->end && is_digit(*s->p))
+                        s->p++;
+        }
+        if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+                s->p++;
+                if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+                        s->p++;
+                if (s->p == s->end || !is_digit(*s->p))
+                        return scan_fail(s, "not a JSON number");
+                while (s->p < s->end && is_digit(*s->p))
+                        s->p++;
+        }
+        return true;
+}
+
+static bool scan_string(struct scan *s)
+{
+        s->p++;   /* the opening quote */
+        while (s->p < s->end) {
+                unsigned char c = (unsigned char)*s->p++;
+                if (c == '"')
+                        return true;
+                if (c < 0x20)
+                        return scan_fail(s, "a control character inside a JSON string");
+                if (c != '\\')
+                        continue;
+                if (s->p == s->end)
+                        break;
+                c = (unsigned char)*s->p++;
+                if (c == 'u') {
+                        if (s->end - s->p < 4 || !isxdigit((unsigned char)s->p[0]) || !isxdigit((unsigned char)s->p[1]) ||
+                            !isxdigit((unsigned char)s->p[2]) || !isxdigit((unsigned char)s->p[3]))
+                                return scan_fail(s, "a bad \\u escape in a JSON string");
+                        if (memcmp(s->p, "0000", 4) == 0)
+                                return scan_fail(s, "a NUL (\\u0000) inside a string");
+                        s->p += 4;
+                } else if (!strchr("\"\\/bfnrt", c))
+                        return scan_fail(s, "a bad escape in a JSON string");
+        }
+        return scan_fail(s, "an unterminated JSON string");
+}
+
+static bool scan_value(struct scan *s);
+
+/* Object or array: open and close are its brackets; objects have "key": value members. */
+static bool scan_container(struct scan *s, char close, bool object)
+{
+        if (++s->depth > PROTO_MAX_DEPTH)
+                return scan_fail(s, "JSON nested too deeply");
+        s->p++;
+        skip_ws(s);
+        if (s->p < s->end && *s->p == close) {
+                s->p++;
+                s->depth--;
+                return true;
+        }
+        for (;;) {
+                skip_ws(s);
+                if (object) {
+                        if (s->p == s->end || *s->p != '"')
+                                return scan_fail(s, "an object key must be a string in double quotes");
+                        if (!scan_string(s))
+                                return false;
+                        skip_ws(s);
+                        if (s->p == s->end || *s->p++ != ':')
+                                return scan_fail(s, "':' expected after an object key");
+                }
+                if (!scan_value(s))
+                        return false;
+                skip_ws(s);
+                if (s->p < s->end && *s->p == ',') {
+                        s->p++;
+                        continue;
+                }
+                if (s->p < s->end && *s->p == close) {
+                        s->p++;
+                        s->depth--;
+                        return true;
+                }
+                return scan_fail(s, object ? "',' or '}' expected (no trailing commas)" : "',' or ']' expected (no trailing commas)");
+        }
+}
+
+static bool scan_value(struct scan *s)
+{
+        skip_ws(s);
+        if (s->p == s->end)
+                return scan_fail(s, "a JSON value expected");
+        switch (*s->p) {
+        case '{': return scan_container(s, '}', true);
+        case '[': return scan_container(s, ']', false);
+        case '"': return scan_string(s);
+        case 't': return scan_literal(s, "true");
+        case 'f': return scan_literal(s, "false");
+        case 'n': return scan_literal(s, "null");
+        default:
+                if (*s->p == '-' || is_digit(*s->p))
+                        return scan_number(s);
+                return scan_literal(s, "\x01");   /* fails with the generic message */
+        }
+}
+
+const char *rpc_json_strict_error(const char *text, size_t len)
+{
+        struct scan s = { .p = text, .end = text + len };
+        if (scan_value(&s)) {
+                skip_ws(&s);
+                if (s.p != s.end)
+                        return "trailing data after the JSON value";
+                return NULL;
+        }
+        return s.error;
+}
+
+int rpc_quote_len(const char *s, size_t max)
+{
+        size_t n = strnlen(s, max);
+        if (n == max && s[n] != '\0')
+                /* Step back over continuation bytes to the start of the cut character. */
+                while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+                        n--;
+        return (int)n;
+}
 
 int rpc_parse_envelope(const char *line, size_t len, json_object **ret_req, json_object **ret_id,
                        const char **ret_method, json_object **ret_params, char *msg, size_t msg_len)
@@ -21,6 +203,13 @@ int rpc_parse_envelope(const char *line, size_t len, json_object **ret_req, json
                 snprintf(msg, msg_len, "out of memory");
                 return PROTO_ERR_INTERNAL;
         }
+        const char *strict = rpc_json_strict_error(line, len);
+        if (strict) {
+                json_tokener_free(tok);
+                snprintf(msg, msg_len, "parse error: %s", strict);
+                return PROTO_ERR_PARSE;
+        }
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
         req = json_tokener_parse_ex(tok, line, (int)len);
         enum json_tokener_error jerr = json_tokener_get_error(tok);
         size_t used = json_tokener_get_parse_end(tok);
@@ -91,7 +280,7 @@ int rpc_parse_envelope(const char *line, size_t len, json_object **ret_req, json
                 (void)val;
                 if (strcmp(key, PROTO_F_JSONRPC) && strcmp(key, PROTO_F_ID) && strcmp(key, PROTO_F_METHOD) &&
                     strcmp(key, PROTO_F_PARAMS)) {
-                        snprintf(msg, msg_len, "unknown member \"%s\" in the request", key);
+                        snprintf(msg, msg_len, "unknown member \"%.*s\" in the request", rpc_quote_len(key, 64), key);
                         return PROTO_ERR_INVALID_REQUEST;
                 }
         }
@@ -108,7 +297,7 @@ int rpc_check_keys(json_object *params, const char *const *allowed, char *msg, s
                 for (const char *const *a = allowed; *a; a++)
                         ok = ok || strcmp(*a, key) == 0;
                 if (!ok) {
-                        snprintf(msg, msg_len, "%s: unknown parameter", key);
+                        snprintf(msg, msg_len, "%.*s: unknown parameter", rpc_quote_len(key, 64), key);
                         return PROTO_ERR_INVALID_PARAMS;
                 }
         }

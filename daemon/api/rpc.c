@@ -74,7 +74,8 @@ static struct pool_rt *get_pool(struct call *c, json_object **err)
         }
         const char *text = json_object_get_string(v);
         if (vmm_size_parse(text, &bytes) < 0 || bytes == 0 || bytes % 1024) {
-                snprintf(c->msg, sizeof c->msg, "%s: \"%.64s\" is not a size (write it like 2M, 2048kB or 1G)", PROTO_F_SIZE, text);
+                snprintf(c->msg, sizeof c->msg, "%s: \"%.*s\" is not a size (write it like 2M, 2048kB or 1G)", PROTO_F_SIZE,
+                         rpc_quote_len(text, 64), text);
                 *err = fail(c, PROTO_ERR_INVALID_PARAMS);
                 return NULL;
         }
@@ -82,8 +83,8 @@ static struct pool_rt *get_pool(struct call *c, json_object **err)
         if (!p) {
                 for (size_t i = 0; i < c->d->core.n_pools; i++)
                         snprintf(avail + strlen(avail), sizeof avail - strlen(avail), "%s%s", i ? ", " : "", c->d->core.pools[i].label);
-                snprintf(c->msg, sizeof c->msg, "%s: %.64s is not a hugepage size on this machine (available: %s)",
-                         PROTO_F_SIZE, text, avail[0] ? avail : "none");
+                snprintf(c->msg, sizeof c->msg, "%s: %.*s is not a hugepage size on this machine (available: %s)",
+                         PROTO_F_SIZE, rpc_quote_len(text, 64), text, avail[0] ? avail : "none");
                 *err = fail(c, PROTO_ERR_UNSUPPORTED);
                 return NULL;
         }
@@ -135,8 +136,8 @@ static int get_pages(struct call *c, struct pool_rt *p, json_object *params, con
         if (v && json_object_is_type(v, json_type_string)) {
                 r = vmm_size_parse(json_object_get_string(v), &bytes);
                 if (r < 0) {
-                        snprintf(c->msg, sizeof c->msg, "%s: \"%.64s\" is not a size (write it like 512M or 1G)", what,
-                                 json_object_get_string(v));
+                        snprintf(c->msg, sizeof c->msg, "%s: \"%.*s\" is not a size (write it like 512M or 1G)", what,
+                                 rpc_quote_len(json_object_get_string(v), 64), json_object_get_string(v));
                         return PROTO_ERR_INVALID_PARAMS;
                 }
         } else {
@@ -244,12 +245,13 @@ static int build_target(struct call *c, const struct set_params *sp, struct targ
                 json_object_object_foreach(sp->nodes, key, val) {
                         uint64_t n, np;
                         char name[64];
-                        snprintf(name, sizeof name, "%s.%.32s", PROTO_F_NODES, key);
+                        snprintf(name, sizeof name, "%s.%.*s", PROTO_F_NODES, rpc_quote_len(key, 32), key);
                         int r = get_pages_as(c, sp->pool, val, name, &np);
                         if (r < 0)
                                 return r;
                         if (vmm_count_parse(key, &n) < 0)
-                                SET_FAIL(PROTO_ERR_INVALID_PARAMS, "%s: key \"%.32s\" is not a node number", PROTO_F_NODES, key);
+                                SET_FAIL(PROTO_ERR_INVALID_PARAMS, "%s: key \"%.*s\" is not a node number", PROTO_F_NODES,
+                                         rpc_quote_len(key, 32), key);
                         if (n >= HUGEVMD_MAX_NODES || !core_node_present(&c->d->core, n))
                                 SET_FAIL(PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODES, n);
                         t->node_mask |= UINT64_C(1) << n;
@@ -416,7 +418,7 @@ json_object *rpc_handle_line(struct daemon *d, struct client *client, enum proto
         const struct proto_method_info *m = index < 0 ? NULL : &proto_methods[index];
         c.index = index;
         if (!m) {
-                snprintf(c.msg, sizeof c.msg, "unknown method \"%.64s\"", c.method);
+                snprintf(c.msg, sizeof c.msg, "unknown method \"%.*s\"", rpc_quote_len(c.method, 64), c.method);
                 c.method = NULL;
                 reply = fail(&c, PROTO_ERR_METHOD_NOT_FOUND);
         } else if ((int)role < (int)m->role) {

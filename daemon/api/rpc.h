@@ -24,6 +24,13 @@ json_object *rpc_handle_line(struct daemon *d, struct client *c, enum proto_role
 int rpc_parse_envelope(const char *line, size_t len, json_object **ret_req, json_object **ret_id,
                        const char **ret_method, json_object **ret_params, char *msg, size_t msg_len);
 
+/* NULL if text is one JSON value (RFC 8259, no string holding a NUL), else
+ * what is wrong with it. */
+const char *rpc_json_strict_error(const char *text, size_t len);
+/* How many bytes of s to quote in a message, at most max, without cutting a
+ * UTF-8 character in two (use as "%.*s"). */
+int rpc_quote_len(const char *s, size_t max);
+
 /* Check that params has only the allowed keys (NULL-terminated). 0 or the
  * offending key in msg and PROTO_ERR_INVALID_PARAMS. */
 int rpc_check_keys(json_object *params, const char *const *allowed, char *msg, size_t msg_len);

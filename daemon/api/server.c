@@ -430,13 +430,36 @@ static bool in_groups(gid_t want, gid_t primary, const gid_t *groups, int n)
         return false;
 }
 
+/* The peer's supplementary groups (SO_PEERGROUPS), as many as it has; NULL
+ * with *n = 0 when the kernel cannot say. free() the list. */
+static gid_t *peer_groups(int fd, int *n)
+{
+        socklen_t len = 64 * sizeof(gid_t);
+        gid_t *groups = NULL;
+        *n = 0;
+#ifdef SO_PEERGROUPS
+        for (int tries = 0; tries < 3; tries++) {
+                gid_t *g = realloc(groups, len ? len : sizeof(gid_t));
+                if (!g)
+                        break;
+                groups = g;
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+                        *n = (int)(len / sizeof(gid_t));
+                        return groups;
+                }
+                if (errno != ERANGE)   /* ERANGE: len now says how much it needs */
+                        break;
+        }
+#endif
+        free(groups);
+        return NULL;
+}
+
 static enum proto_role peer_role(struct daemon *d, int fd, uid_t *ret_uid, pid_t *ret_pid)
 {
         struct ucred cred;
         socklen_t len = sizeof cred;
-        gid_t groups[256];
-        socklen_t glen = sizeof groups;
-        int n = 0;
+        const struct config *cfg = d->core.cfg;
 
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
                 return PROTO_ROLE_NONE;
@@ -444,15 +467,15 @@ static enum proto_role peer_role(struct daemon *d, int fd, uid_t *ret_uid, pid_t
         *ret_pid = cred.pid;
         if (cred.uid == 0 || cred.uid == geteuid())
                 return PROTO_ROLE_ADMIN;
-#ifdef SO_PEERGROUPS
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
-                n = (int)(glen / sizeof(gid_t));
-#endif
-        if (d->core.cfg->has_admin_gid && in_groups(d->core.cfg->admin_gid, cred.gid, groups, n))
-                return PROTO_ROLE_ADMIN;
-        if (d->core.cfg->has_socket_gid && in_groups(d->core.cfg->socket_gid, cred.gid, groups, n))
-                return PROTO_ROLE_READ;
-        return PROTO_ROLE_NONE;
+        int n;
+        gid_t *groups = peer_groups(fd, &n);
+        enum proto_role role = PROTO_ROLE_NONE;
+        if (cfg->has_admin_gid && in_groups(cfg->admin_gid, cred.gid, groups, n))
+                role = PROTO_ROLE_ADMIN;
+        else if (cfg->has_socket_gid && in_groups(cfg->socket_gid, cred.gid, groups, n))
+                role = PROTO_ROLE_READ;
+        free(groups);
+        return role;
 }
 
 /* Whether c may have a connection slot; if not, msg says why. Clients on
@@ -525,6 +548,12 @@ static int bind_path(struct daemon *d, const char *path)
 {
         struct server *s = d->server;
         struct stat st;
+        /* libuv would cut a longer path and bind the short name instead. */
+        if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+                log_error("Socket path %s is %zu bytes long; a socket path has at most %zu", path, strlen(path),
+                          sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+                return -ENAMETOOLONG;
+        }
         char *dir = strdup(path), *slash;
         if (!dir)
                 return -ENOMEM;
@@ -585,7 +614,12 @@ static int bind_path(struct daemon *d, const char *path)
                 return r;
         }
         /* Anyone may connect; SO_PEERCRED decides what they may do, and says so. */
-        chmod(bind_at, 0666);
+        if (chmod(bind_at, 0666) < 0) {
+                r = -errno;
+                log_error("Cannot make the socket %s reachable (chmod): %s", bind_at, strerror(errno));
+                unlink(bind_at);
+                return r;
+        }
         if (use_staged && rename(staged, path) < 0) {
                 r = -errno;
                 log_error("Cannot move the socket %s to %s: %s", staged, path, strerror(errno));

@@ -81,9 +81,38 @@ static void params(void)
         json_object_put(p);
 }
 
+/* Only JSON: what json-c would also take is refused with the reason. */
+static void strict_json(void)
+{
+        static const struct { const char *text, *why; } refused[] = {
+                { "{'jsonrpc':'2.0','id':1,'method':'status'}", "single quotes" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\",}", "a trailing comma" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":01,\"method\":\"status\"}", "a leading zero" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"} /* c */", "a comment" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":NaN,\"method\":\"status\"}", "NaN" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"version\\u0000x\"}", "a NUL inside the method name" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"st\x01" "atus\"}", "a raw control character" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}", "invalid UTF-8" },
+        };
+        char msg[256];
+        const char *m = NULL;
+        for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+                is_int(parse(refused[i].text, &m, msg, sizeof msg, NULL), PROTO_ERR_PARSE, "refused: %s (%s)", refused[i].why, msg);
+        is_int(parse("{\"jsonrpc\":\"2.0\",\"id\":-0,\"method\":\"st\\u00e9\",\"params\":{\"a\":[1.5e3,true,null]}}",
+                     &m, msg, sizeof msg, NULL), 0, "every JSON form passes the strict check");
+        ok(rpc_json_strict_error("[1,[2,[3]]]", 11) == NULL, "nested arrays are JSON");
+        ok(rpc_json_strict_error("1 2", 3) != NULL, "two values are not one");
+
+        /* "é" is two bytes: a cut after its first byte steps back before it. */
+        is_int(rpc_quote_len("ab\xc3\xa9" "cd", 3), 2, "a quote never ends inside a UTF-8 character");
+        is_int(rpc_quote_len("ab\xc3\xa9" "cd", 4), 4, "... and keeps a whole one");
+        is_int(rpc_quote_len("abc", 64), 3, "a short string is quoted whole");
+}
+
 int main(void)
 {
         envelope();
         params();
+        strict_json();
         return tap_done();
 }

@@ -15,12 +15,16 @@
                               their first line, then "cut C after S s" once the
                               server closed C of them (or 30 s passed)
   attack.py squat PORT        listen on 127.0.0.1:PORT first; print "listening"
+  attack.py waits SOCK N      pipeline N waits for the 2M pool on one connection;
+                              print "busy B other O" once all but the parked
+                              ones are answered (or 30 s passed)
 """
 import errno
 import json
 import select
 import socket
 import sys
+import threading
 import time
 
 REQUEST = b'{"jsonrpc":"2.0","id":1,"method":"version"}\n'
@@ -135,6 +139,33 @@ def slowhttp(port, n):
     print(f"cut {len(conns) - len(open_)} after {time.monotonic() - start:.1f} s", flush=True)
 
 
+def waits(path, n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(30)
+    line = b'{"jsonrpc":"2.0","id":1,"method":"wait","params":{"size":"2M"}}\n'
+    # Send while reading: the daemon reads no more from a client that does
+    # not read its replies (backpressure).
+    threading.Thread(target=s.sendall, args=(line * n,), daemon=True).start()
+    buf, busy, other = b"", 0, 0
+    parked = 64
+    try:
+        while busy + other < n - parked:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for reply in map(json.loads, lines):
+                if reply.get("error", {}).get("message") == "too many waits pending on this connection":
+                    busy += 1
+                else:
+                    other += 1
+    except socket.timeout:
+        pass
+    print(f"busy {busy} other {other}", flush=True)
+
+
 def squat(port, _):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port may still have TIME_WAIT connections
@@ -147,4 +178,4 @@ def squat(port, _):
 if __name__ == "__main__":
     mode, target = sys.argv[1], sys.argv[2]
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    {"hold": hold, "burst": burst, "slowhttp": slowhttp, "squat": squat}[mode](target, count)
+    {"hold": hold, "burst": burst, "slowhttp": slowhttp, "squat": squat, "waits": waits}[mode](target, count)

@@ -1,6 +1,7 @@
 # Shared setup for the integration tier: the real hugevmd and the real hugevmctl
 # on a fake /sys + /proc tree and a socket in a temp dir. Source it after
-# setting nothing; it sources ../lib.sh and installs the cleanup trap.
+# setting nothing; it sources ../lib.sh and ../fakeroot.sh and installs the
+# cleanup trap.
 . "$top_srcdir/tests/lib.sh"
 
 HUGEVMD=$top_builddir/daemon/hugevmd
@@ -47,60 +48,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# Write path value, creating the directory.
-put() { mkdir -p "$(dirname "$1")" && printf '%s\n' "$2" >"$1"; }
+# The shared builder (fake_root, fake_vmstat, fake_put).
+. "$top_srcdir/tests/fakeroot.sh"
+put() { fake_put "$@"; }
 
 # An x86-64 host on Linux 6.18 with two nodes, 2M and 1G pages, HVO off,
-# 16 memory blocks of 128 MiB (memmap baseline 8192 pages, nothing saved).
-make_fakeroot() {
-        local size node f
-        for size in 2048kB 1048576kB; do
-                for f in nr_hugepages nr_hugepages_mempolicy nr_overcommit_hugepages free_hugepages \
-                         resv_hugepages surplus_hugepages; do
-                        put "$root/sys/kernel/mm/hugepages/hugepages-$size/$f" 0
-                done
-                for node in 0 1; do
-                        for f in nr_hugepages free_hugepages surplus_hugepages; do
-                                put "$root/sys/devices/system/node/node$node/hugepages/hugepages-$size/$f" 0
-                        done
-                done
-        done
-        put "$root/sys/kernel/mm/hugepages/hugepages-1048576kB/demote" 0
-        put "$root/sys/kernel/mm/hugepages/hugepages-1048576kB/demote_size" 2048kB
-        for node in 0 1; do put "$root/sys/devices/system/node/node$node/compact" ""; done
-        put "$root/sys/devices/system/node/online" 0-1
-        put "$root/sys/devices/system/memory/block_size_bytes" 8000000
-        for node in $(seq 0 15); do put "$root/sys/devices/system/memory/memory$node/state" online; done
-        put "$root/proc/sys/vm/hugetlb_optimize_vmemmap" 0
-        put "$root/proc/sys/vm/compact_memory" ""
-        put "$root/proc/sys/vm/nr_hugepages" 0
-        put "$root/proc/sys/vm/nr_overcommit_hugepages" 0
-        put "$root/proc/sys/kernel/osrelease" 6.18.0
-        put "$root/proc/sys/kernel/arch" x86_64
-        put "$root/proc/cmdline" "BOOT_IMAGE=/boot/vmlinuz-6.18.0 root=/dev/vda ro quiet"
-        set_memmap 8000 192
-        cat >"$root/proc/meminfo" <<EOF
-MemTotal:        2097152 kB
-MemFree:         1048576 kB
-HugePages_Total:       0
-HugePages_Free:        0
-HugePages_Rsvd:        0
-HugePages_Surp:        0
-Hugepagesize:       2048 kB
-Hugetlb:               0 kB
-EOF
-}
+# 16 memory blocks of 128 MiB (memmap baseline 8192 pages, nothing saved):
+# fake_root's defaults. A broken fixture must not let anything pass.
+make_fakeroot() { fake_root "$root" "$@" || { echo "Bail out! cannot build the fake root $root"; exit 1; }; }
 
 # set_memmap NR_MEMMAP_PAGES NR_MEMMAP_BOOT_PAGES: what /proc/vmstat reports.
-set_memmap() {
-        cat >"$root/proc/vmstat" <<EOF
-nr_free_pages 262144
-nr_memmap_pages $1
-nr_memmap_boot_pages $2
-htlb_buddy_alloc_success 0
-htlb_buddy_alloc_fail 0
-EOF
-}
+set_memmap() { fake_vmstat "$root" "$1" "$2"; }
 
 # write_config: [Daemon] basics, then whatever is on stdin.
 write_config() {

@@ -117,5 +117,70 @@ grep -q "Cannot serve metrics on 127.0.0.1:$port" "$log"
 tap_ok $? "the log names the address it could not have"
 kill "$extra_pids" 2>/dev/null
 extra_pids=
+
+# ---- smaller holes (issue 13, item 8) ----------------------------------------
+write_config <<EOF
+[Pool 2M]
+Pages=4
+EOF
+# A socket path longer than sun_path is refused, not bound under a cut name.
+long=$tmp/$(printf 'x%.0s' $(seq 1 120))/hugevmd.sock
+timeout 10 "$HUGEVMD" --root "$root" --config "$conf" --socket "$long" --foreground >>"$log" 2>&1
+tap_is $? 1 "a --socket path of ${#long} bytes: hugevmd exits 1"
+grep -q "a socket path has at most 107" "$log"
+tap_ok $? "... and says how long a socket path may be"
+tap_is "$(find "$tmp" -type s | wc -l)" 0 "... and no socket was bound under a shorter name"
+
+# Waits pile up only so far: 30,000 pipelined on one connection while the pool
+# cannot grow (writes fail with ENOMEM: it keeps converging, waits stay parked).
+FAULTINJECT=$top_builddir/tests/stress/.libs/faultinject.so
+if [ -f "$FAULTINJECT" ]; then
+        faults=$tmp/faults
+        : >"$faults"
+        HUGEVM_FAULT_FILE=$faults LD_PRELOAD=$FAULTINJECT ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 start_daemon
+        tap_ok $? "hugevmd starts with the fault injector"
+        ctl wait --timeout 10 >/dev/null 2>&1
+        echo "write */nr_hugepages ENOMEM" >"$faults"
+        ctl set 2M 8 --runtime >/dev/null 2>&1
+        rss_before=$(awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status")
+        "$PYTHON" "$top_srcdir/tests/integration/attack.py" waits "$sock" 30000 >"$tmp/waits.out" 2>&1
+        rss_after=$(awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status")
+        sed 's/^/# /' "$tmp/waits.out"
+        tap_is "$(awk '/^busy/ {print $2, $4}' "$tmp/waits.out")" "$((30000 - 64)) 0" \
+                "30,000 pipelined waits: 64 parked, every other one refused as busy"
+        echo "# VmRSS ${rss_before} kB -> ${rss_after} kB"
+        [ $((rss_after - rss_before)) -lt 16384 ]
+        tap_ok $? "the daemon's memory grew by less than 16 MiB ($((rss_after - rss_before)) kB)"
+        : >"$faults"
+        stop_daemon
+        tap_is $? 0 "hugevmd exits 0"
+else
+        tap_ok 0 "# SKIP the fault injector is not built"
+fi
+
+# An AdminGroup member with more than 256 supplementary groups is an admin.
+write_config <<EOF
+AdminGroup=70301
+[Pool 2M]
+Pages=4
+EOF
+start_daemon
+tap_ok $? "hugevmd starts with AdminGroup=70301"
+groups=$(seq -s, 70001 70301)
+setpriv --reuid=65534 --regid=70000 --groups="$groups" "$HUGEVMCTL" --socket "$sock" set 2M 6 --runtime >"$tmp/out" 2>&1
+tap_is $? 0 "a user with 301 groups, the AdminGroup last, may set" || sed 's/^/# /' "$tmp/out"
+tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 6 "... and the pool follows"
+
+# Only JSON; no NUL in a method name; replies stay valid UTF-8.
+r=$(printf '%s\n' "{'jsonrpc':'2.0','id':1,'method':'status'}" | as_nobody "$PYTHON" "$top_srcdir/tests/integration/hv.py" raw "$sock" 5 1)
+tap_is "$(printf '%s' "$r" | hv get F_ERROR.F_CODE)" "$P_ERR_PARSE" "single quotes are not JSON"
+r=$(printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"version\u0000x"}' | hv raw "$sock" 5 1)
+tap_is "$(printf '%s' "$r" | hv get F_ERROR.F_CODE)" "$P_ERR_PARSE" "a NUL inside the method name does not dispatch version"
+size=$(printf 'é%.0s' $(seq 1 40))
+r=$(printf '%s\n' "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pool.get\",\"params\":{\"size\":\"$size\"}}" | hv raw "$sock" 5 1)
+printf '%s' "$r" | "$PYTHON" -c 'import sys; sys.stdin.buffer.read().decode("utf-8", "strict")'
+tap_ok $? "an error quoting 40 two-byte characters is valid UTF-8"
+stop_daemon
+tap_is $? 0 "hugevmd exits 0"
 daemon_log_clean
 tap_done

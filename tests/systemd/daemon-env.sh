@@ -1,7 +1,8 @@
 # Shared by the daemon-driven tests of tests/systemd: the real hugevmd on a
 # fake /sys + /proc tree (what KERNEL.md describes, one node, 2048kB pages,
 # Linux 6.18, HVO off until the daemon turns it on), a config and a temp dir
-# removed by the EXIT trap. Source it; it sources tests/lib.sh.
+# removed by the EXIT trap. Source it; it sources tests/lib.sh and
+# tests/fakeroot.sh.
 . "$top_srcdir/tests/lib.sh"
 
 HUGEVMD=$top_builddir/daemon/hugevmd
@@ -26,33 +27,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-put() { mkdir -p "$(dirname "$1")" && printf '%s\n' "$2" >"$1"; }
-
-make_fakeroot() {
-        local f
-        for f in nr_hugepages nr_hugepages_mempolicy nr_overcommit_hugepages free_hugepages \
-                 resv_hugepages surplus_hugepages; do
-                put "$root/sys/kernel/mm/hugepages/hugepages-2048kB/$f" 0
-        done
-        for f in nr_hugepages free_hugepages surplus_hugepages; do
-                put "$root/sys/devices/system/node/node0/hugepages/hugepages-2048kB/$f" 0
-        done
-        put "$root/sys/devices/system/node/node0/compact" ""
-        put "$root/sys/devices/system/node/online" 0
-        put "$root/sys/devices/system/memory/block_size_bytes" 8000000
-        for f in $(seq 0 15); do put "$root/sys/devices/system/memory/memory$f/state" online; done
-        put "$root/proc/sys/vm/hugetlb_optimize_vmemmap" 0
-        put "$root/proc/sys/vm/compact_memory" ""
-        put "$root/proc/sys/vm/nr_hugepages" 0
-        put "$root/proc/sys/vm/nr_overcommit_hugepages" 0
-        put "$root/proc/sys/kernel/osrelease" 6.18.0
-        put "$root/proc/sys/kernel/arch" x86_64
-        put "$root/proc/cmdline" "BOOT_IMAGE=/boot/vmlinuz-6.18.0 root=/dev/vda ro"
-        # 16 blocks of 128 MiB: a memmap baseline of 8192 pages, nothing saved yet.
-        printf 'nr_free_pages 262144\nnr_memmap_pages 8000\nnr_memmap_boot_pages 192\n' >"$root/proc/vmstat"
-        printf 'MemTotal:        2097152 kB\nMemFree:         1048576 kB\nHugepagesize:       2048 kB\n' \
-                >"$root/proc/meminfo"
-}
+# One node, 2048kB pages only; the rest is the shared builder's default host
+# (16 blocks of 128 MiB: a memmap baseline of 8192 pages, nothing saved yet).
+. "$top_srcdir/tests/fakeroot.sh"
+make_fakeroot() { fake_root "$root" nodes=1 sizes=2048 || { echo "Bail out! cannot build the fake root $root"; exit 1; }; }
+# set_memmap NR_MEMMAP_PAGES NR_MEMMAP_BOOT_PAGES: what /proc/vmstat reports.
+set_memmap() { fake_vmstat "$root" "$1" "$2"; }
 
 # write_config [METRICS-LISTEN]: HVO on, a 2048kB pool of 64 pages.
 write_config() {

@@ -17,7 +17,7 @@ poll_until 10 test -S "$sock"; tap_ok $? "hugevmd up, metrics on 127.0.0.1:$port
 
 # What the kernel would show after growing 64 pages with HVO on: the memmap
 # counters drop by 7 pages per 2 MiB page (KERNEL.md).
-printf 'nr_free_pages 262144\nnr_memmap_pages %d\nnr_memmap_boot_pages 192\n' $((8000 - 64 * 7)) >"$root/proc/vmstat"
+set_memmap $((8000 - 64 * 7)) 192
 # What hugevmctl reports: saved_bytes of the 2048kB pool.
 saved_2m() {
         "$HUGEVMCTL" --socket "$sock" --json status | python3 -c '

@@ -78,8 +78,10 @@ if command -v systemd-sysusers >/dev/null; then
         tap_ok $? "systemd-sysusers applies sysusers.d/hugevmd.conf"
         grep -q '^hugevm:' "$tmp/root/etc/group"; tap_ok $? "group hugevm created"
         grep -q '^hugevm-admin:' "$tmp/root/etc/group"; tap_ok $? "group hugevm-admin created"
-        group=$(sed -n 's/^SocketGroup=//p' "$units_src/hugevmd.socket")
-        grep -q "^$group:" "$tmp/root/etc/group"; tap_ok $? "the socket's group ($group) is one sysusers creates"
+        # The socket is open to all (SO_PEERCRED decides), as the protocol doc says.
+        mode=$(sed -n 's/^SocketMode=//p' "$units_src/hugevmd.socket")
+        grep -q "The socket is mode $mode" "$top_srcdir/docs/protocol.md"
+        tap_ok $? "the socket unit's mode ($mode) is the one docs/protocol.md gives"
 fi
 # tmpfiles.d: directories with the modes the unit expects.
 if command -v systemd-tmpfiles >/dev/null; then

@@ -55,7 +55,7 @@ struct client {
         bool reading;            /* uv_read_start in force */
         bool pump_due;           /* complete lines wait for the pump (idle handle) */
         int holds;               /* pending async replies (wait) */
-        size_t queued;           /* bytes handed to uv_write, not yet written */
+        size_t queued;           /* memory of writes handed to uv_write, not yet done (data and request) */
         int open_handles;
 };
 
@@ -121,7 +121,7 @@ static void write_cb(uv_write_t *req, int status)
         struct write_req *w = (struct write_req *)req;
         struct client *c = w->c;
         bool was_over = c->queued >= OUTBUF_HIGH_WATER;
-        c->queued -= w->len;
+        c->queued -= sizeof *w + w->len;
         free(w);
         if (status < 0 && !c->closed)
                 client_close(c);
@@ -134,7 +134,9 @@ static bool client_write(struct client *c, const char *line, size_t len, bool ov
 {
         if (c->closed)
                 return false;
-        if (!over_limit_ok && c->queued + len > PROTO_MAX_OUTBUF)
+        /* Small notifications cost more in requests than in bytes: count both,
+         * so the limit bounds the memory a client that never reads can pin. */
+        if (!over_limit_ok && c->queued + sizeof(struct write_req) + len > PROTO_MAX_OUTBUF)
                 return false;
         struct write_req *w = malloc(sizeof *w + len);
         if (!w)
@@ -149,7 +151,7 @@ static bool client_write(struct client *c, const char *line, size_t len, bool ov
                 client_close(c);
                 return false;
         }
-        c->queued += len;
+        c->queued += sizeof *w + len;
         return true;
 }
 

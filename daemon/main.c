@@ -236,7 +236,8 @@ static int edges_start(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-        struct daemon dd = { 0 }, *d = &dd;
+        static struct daemon dd;   /* big (every node's ledger): not on the stack */
+        struct daemon *d = &dd;
         struct args a;
         uv_loop_t loop;
         int r = parse_args(argc, argv, &a);

@@ -173,7 +173,11 @@ int proto_method_find(const char *name);
 
 /* POOL: {size ("2048kB"), size_bytes, pages, free, reserved, surplus, overcommit,
  *        target (null if none), state, reason, optimized_pages, saved_bytes,
- *        saved_exact, nodes: [NODE...], mounts: [MOUNT...]} */
+ *        saved_exact, model_optimized_pages, model_saved_bytes, nodes: [NODE...],
+ *        mounts: [MOUNT...]}
+ * model_*: the ledger's model alone; optimized_pages/saved_bytes: measured by
+ * the kernel's memmap counters where they pin this size down (saved_exact),
+ * else the model. */
 #define PROTO_F_SIZE_BYTES      "size_bytes"
 #define PROTO_F_FREE            "free"
 #define PROTO_F_RESERVED        "reserved"
@@ -184,11 +188,13 @@ int proto_method_find(const char *name);
 #define PROTO_F_REASON          "reason"      /* human text, "" when converged */
 #define PROTO_F_OPTIMIZED_PAGES "optimized_pages"
 #define PROTO_F_SAVED_BYTES     "saved_bytes"
-#define PROTO_F_SAVED_EXACT     "saved_exact" /* bool: false = estimated split */
+#define PROTO_F_SAVED_EXACT     "saved_exact" /* bool: true = measured, false = the model's estimate */
+#define PROTO_F_MODEL_OPTIMIZED "model_optimized_pages"
 #define PROTO_F_NODES           "nodes"
 #define PROTO_F_RETRIES         "retries"
 
-/* NODE: {node, pages, free, surplus, target (null if none), state, reason, retries} */
+/* NODE: {node, pages, free, surplus, target (null if none), state, reason, retries,
+ *        optimized_pages, saved_bytes, saved_exact, model_optimized_pages, model_saved_bytes} */
 
 /* MOUNT: {path, options (as the kernel's mount table shows them; null if not mounted),
  *         configured (a Mount= of the config), reason ("" when fine)} */

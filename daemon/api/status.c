@@ -66,6 +66,29 @@ static json_object *status_shm(struct core *core)
         return o;
 }
 
+/* What HVO saved in a pool (node -1) or one node: the figure reported (measured
+ * where the counters pin it), and the model's own. */
+static void add_savings(json_object *o, struct core *core, struct pool_rt *p, int node)
+{
+        bool exact;
+        if (node >= 0 && p->ledger_whole) {
+                /* The node files do not add up to the pool: no figure per node. */
+                json_object_object_add(o, PROTO_F_OPTIMIZED_PAGES, NULL);
+                json_object_object_add(o, PROTO_F_SAVED_BYTES, NULL);
+                json_object_object_add(o, PROTO_F_SAVED_EXACT, json_object_new_boolean(false));
+                json_object_object_add(o, PROTO_F_MODEL_OPTIMIZED, NULL);
+                json_object_object_add(o, PROTO_F_MODEL_SAVED, NULL);
+                return;
+        }
+        uint64_t optimized = reconcile_optimized_pages(core, p, node, &exact);
+        uint64_t model = node < 0 ? ledger_optimized(&p->ledger, NULL) : ledger_node_optimized(&p->ledger, (unsigned)node, NULL);
+        json_object_object_add(o, PROTO_F_OPTIMIZED_PAGES, json_object_new_uint64(optimized));
+        json_object_object_add(o, PROTO_F_SAVED_BYTES, json_object_new_uint64(optimized * p->hvo.saved_bytes));
+        json_object_object_add(o, PROTO_F_SAVED_EXACT, json_object_new_boolean(exact));
+        json_object_object_add(o, PROTO_F_MODEL_OPTIMIZED, json_object_new_uint64(model));
+        json_object_object_add(o, PROTO_F_MODEL_SAVED, json_object_new_uint64(model * p->hvo.saved_bytes));
+}
+
 /* override: a hypothetical target (pool.set dry_run): states are what it would make them. */
 json_object *status_pool(struct core *core, struct pool_rt *p, const struct target *override)
 {
@@ -105,9 +128,7 @@ json_object *status_pool(struct core *core, struct pool_rt *p, const struct targ
                 if (t.node_mask & (UINT64_C(1) << node))
                         retries += p->nodes_w[node].retries;
         json_object_object_add(o, PROTO_F_RETRIES, json_object_new_int((int)retries));
-        json_object_object_add(o, PROTO_F_OPTIMIZED_PAGES, json_object_new_uint64(p->ledger.optimized));
-        json_object_object_add(o, PROTO_F_SAVED_BYTES, json_object_new_uint64(p->ledger.optimized * p->hvo.saved_bytes));
-        json_object_object_add(o, PROTO_F_SAVED_EXACT, json_object_new_boolean(p->ledger.exact));
+        add_savings(o, core, p, -1);
 
         json_object *nodes = json_object_new_array();
         for (size_t k = 0; k < core->n_nodes; k++) {
@@ -130,6 +151,7 @@ json_object *status_pool(struct core *core, struct pool_rt *p, const struct targ
                                        json_object_new_string(has && !override ? p->nodes_w[node].reason : ""));
                 json_object_object_add(n, PROTO_F_RETRIES,
                                        json_object_new_int((int)(has ? p->nodes_w[node].retries : 0)));
+                add_savings(n, core, p, (int)node);
                 json_object_array_add(nodes, n);
         }
         json_object_object_add(o, PROTO_F_NODES, nodes);
@@ -167,7 +189,7 @@ static json_object *status_measured(struct core *core)
         json_object *o = json_object_new_object();
         uint64_t model = 0;
         for (size_t i = 0; i < core->n_pools; i++)
-                model += core->pools[i].ledger.optimized * core->pools[i].hvo.saved_bytes;
+                model += ledger_optimized(&core->pools[i].ledger, NULL) * core->pools[i].hvo.saved_bytes;
         json_object_object_add(o, PROTO_F_AVAILABLE, json_object_new_boolean(core->memmap_ok));
         if (core->memmap_ok) {
                 json_object_object_add(o, PROTO_F_BASELINE_PAGES, json_object_new_uint64(core->memmap.baseline_pages));
@@ -294,7 +316,8 @@ void status_text(struct core *core, char *text, size_t len)
                 struct pool_rt *p = &core->pools[i];
                 const char *reason;
                 enum pool_state s = reconcile_pool_state(core, p, &reason);
-                saved += p->ledger.optimized * p->hvo.saved_bytes;
+                bool exact;
+                saved += reconcile_optimized_pages(core, p, -1, &exact) * p->hvo.saved_bytes;
                 if (s == POOL_DEGRADED && !text[0])
                         snprintf(text, len, "degraded %s: %s", p->label, reason);
         }

@@ -28,6 +28,9 @@ enum pool_state { POOL_UNMANAGED, POOL_CONVERGED, POOL_CONVERGING, POOL_DEGRADED
 struct node_rt {
         unsigned node;
         struct vmm_node_pool cur;
+        uint64_t measured_total;  /* pages when the memmap counters were last read */
+        int64_t measured_saved;   /* base pages the counters attribute to this node */
+        bool measured_pinned;     /* ... exactly */
 };
 
 /* One resize target: the whole pool (node -1) or one node of it. */
@@ -56,7 +59,10 @@ struct pool_rt {
         struct work_rt nodes_w[HUGEVMD_MAX_NODES];
         enum pool_state reported_state;  /* last state announced (pool changed) */
         char reported_reason[256];
-        struct ledger_entry ledger;
+        struct ledger_entry ledger;      /* the model */
+        bool ledger_whole;               /* the model follows the pool as one list (node 0) */
+        int64_t measured_saved;          /* base pages the memmap counters attribute to this size */
+        bool measured_pinned;            /* ... exactly (see measure_savings) */
 };
 
 struct core {
@@ -71,11 +77,15 @@ struct core {
         size_t n_runtime;
         struct target persisted[HUGEVMD_MAX_POOLS]; /* what the state file holds */
         size_t n_persisted;
+        bool state_refused;      /* the state file was not used: keep it aside at core_start */
 
         struct vmm_kernel kernel;
         struct vmm_hvo hvo;
         struct vmm_memmap memmap;
         bool memmap_ok;
+        bool measured_started;   /* the counters were read once with every pool */
+        int64_t measured_prev;   /* their saving (base pages) at the last read */
+        bool disagree_logged;    /* model vs counters: said once per disagreement */
         uint64_t mem_bytes;      /* MemTotal: the bound of every target */
         unsigned *nodes;
         size_t n_nodes;
@@ -115,9 +125,11 @@ struct core {
 int core_open(struct core *core, const char *root, const char *config_path, bool config_missing_ok,
               const char *state_dir_override, struct config_errors *errors);
 /* Read the machine (sizes, nodes, HVO), set up the reconciler's handles on
- * loop and restore the state file's targets. */
+ * loop and restore the state file's targets (changes no file: --check-config
+ * calls it too). */
 void core_init(struct core *core, uv_loop_t *loop);
-/* Turn HVO on if the config says so, mount, read everything, start resizing. */
+/* Keep a refused state file aside, turn HVO on if the config says so, mount,
+ * read everything, start resizing. Only once the socket is ours. */
 void core_start(struct core *core);
 /* Stop resizing; once no job runs, save state, empty pools for ShrinkOnExit,
  * close the core's handles and publish CORE_EV_STOPPED. */
@@ -165,6 +177,9 @@ enum pool_state reconcile_pool_state(const struct core *core, const struct pool_
  * whole-pool target, the pool's. */
 enum pool_state reconcile_node_state(const struct core *core, const struct pool_rt *p, unsigned node, const char **ret_reason);
 bool reconcile_all_converged(const struct core *core);
+/* What HVO saved in one pool (node -1) or one node of it: measured where the
+ * memmap counters pin it down (*exact), else the model. Base pages. */
+uint64_t reconcile_optimized_pages(const struct core *core, const struct pool_rt *p, int node, bool *exact);
 
 /* ---- host.c: hugetlbfs mounts and shm settings (never unmounts anything) ---- */
 void host_watch_init(struct core *core);

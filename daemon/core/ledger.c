@@ -2,167 +2,150 @@
 #include "config.h"
 #include "ledger.h"
 
-static void settle(struct ledger_entry *e)
+#include <string.h>
+
+static bool same_kind(const struct ledger_run *a, const struct ledger_run *b)
 {
-        if (e->saved_pages_per_page == 0) {
-                /* HVO never touches this size: nothing optimized, saving 0 for sure. */
-                e->lo = e->hi = e->optimized = 0;
+        bool a_pure = a->optimized == 0 || a->optimized == a->pages;
+        bool b_pure = b->optimized == 0 || b->optimized == b->pages;
+        return a->known && b->known && a_pure && b_pure && (a->optimized == 0) == (b->optimized == 0);
+}
+
+/* Put r on the head, merged with the head run when it is the same kind. */
+static void push(struct ledger_stack *s, struct ledger_run r)
+{
+        if (r.pages == 0)
+                return;
+        if (s->n > 0 && same_kind(&s->run[0], &r)) {
+                s->run[0].pages += r.pages;
+                s->run[0].optimized += r.optimized;
+                return;
         }
-        if (e->hi > e->total)
-                e->hi = e->total;
-        if (e->lo > e->hi)
-                e->lo = e->hi;
-        if (e->optimized < e->lo)
-                e->optimized = e->lo;
-        if (e->optimized > e->hi)
-                e->optimized = e->hi;
-        e->exact = e->lo == e->hi;
+        if (s->n == LEDGER_MAX_RUNS) {
+                /* Full: the two deepest runs become one mixed run, an estimate. */
+                struct ledger_run *a = &s->run[s->n - 2], *b = &s->run[s->n - 1];
+                a->known = a->known && b->known && same_kind(a, b);
+                a->pages += b->pages;
+                a->optimized += b->optimized;
+                s->n--;
+        }
+        memmove(&s->run[1], &s->run[0], s->n * sizeof s->run[0]);
+        s->run[0] = r;
+        s->n++;
 }
 
-void ledger_start(struct ledger_entry *e, uint64_t size_kb, uint64_t saved_pages_per_page,
-                  uint64_t total, bool hvo_on)
+/* Take up to pages from the head, pushing them onto to (if not NULL). */
+static uint64_t pop(struct ledger_stack *s, uint64_t pages, struct ledger_stack *to)
 {
-        e->size_kb = size_kb;
-        e->saved_pages_per_page = saved_pages_per_page;
-        e->total = total;
-        e->lo = 0;
-        e->hi = total;
-        e->optimized = hvo_on ? total : 0;
-        settle(e);
-}
-
-void ledger_observe(struct ledger_entry *e, uint64_t new_total, bool hvo_on)
-{
-        if (new_total > e->total) {
-                uint64_t d = new_total - e->total;
-                if (hvo_on) {
-                        e->lo += d;
-                        e->hi += d;
-                        e->optimized += d;
+        struct ledger_run taken[LEDGER_MAX_RUNS];
+        unsigned n_taken = 0;
+        uint64_t done = 0;
+        while (done < pages && s->n > 0) {
+                struct ledger_run *h = &s->run[0];
+                uint64_t k = pages - done < h->pages ? pages - done : h->pages;
+                /* From a mixed run, an even share of its optimized pages (an estimate). */
+                uint64_t opt = h->optimized == h->pages ? k : h->optimized == 0 ? 0
+                               : (uint64_t)((unsigned __int128)h->optimized * k / h->pages);
+                bool pure = h->optimized == 0 || h->optimized == h->pages;
+                taken[n_taken++] = (struct ledger_run){ .pages = k, .optimized = opt, .known = h->known && pure };
+                h->pages -= k;
+                h->optimized -= opt;
+                done += k;
+                if (h->pages == 0) {
+                        memmove(&s->run[0], &s->run[1], (s->n - 1) * sizeof s->run[0]);
+                        s->n--;
                 }
-        } else if (new_total < e->total) {
-                /* Which pages the kernel freed is unknown: either kind may have gone. */
-                uint64_t d = e->total - new_total, old_total = e->total;
-                e->lo = e->lo > d ? e->lo - d : 0;
-                if (e->hi > new_total)
-                        e->hi = new_total;
-                /* Estimate: the pool shrank proportionally. */
-                e->optimized = old_total ? (uint64_t)((unsigned __int128)e->optimized * new_total / old_total) : 0;
         }
-        e->total = new_total;
-        settle(e);
+        /* Page by page, as the kernel moves them: the first taken goes on first,
+         * so the order reverses (the deepest taken ends on the head). */
+        for (unsigned i = 0; to && i < n_taken; i++)
+                push(to, taken[i]);
+        return done;
 }
 
-uint64_t ledger_saved_pages(const struct ledger_entry *entries, size_t n)
+static uint64_t stack_pages(const struct ledger_stack *s)
+{
+        uint64_t n = 0;
+        for (unsigned i = 0; i < s->n; i++)
+                n += s->run[i].pages;
+        return n;
+}
+
+void ledger_node_start(struct ledger_entry *e, unsigned node, uint64_t total, uint64_t free_pages, bool hvo_on)
+{
+        struct ledger_node *n = &e->node[node];
+        memset(n, 0, sizeof *n);
+        if (free_pages > total)
+                free_pages = total;
+        bool opt = hvo_on && e->saved_pages_per_page;
+        push(&n->used, (struct ledger_run){ .pages = total - free_pages, .optimized = opt ? total - free_pages : 0 });
+        push(&n->free, (struct ledger_run){ .pages = free_pages, .optimized = opt ? free_pages : 0 });
+        n->total = total;
+        n->free_pages = free_pages;
+        n->seen = true;
+}
+
+void ledger_node_observe(struct ledger_entry *e, unsigned node, uint64_t total, uint64_t free_pages, bool hvo_on)
+{
+        struct ledger_node *n = &e->node[node];
+        if (!n->seen) {
+                ledger_node_start(e, node, total, free_pages, hvo_on);
+                return;
+        }
+        if (free_pages > total)
+                free_pages = total;
+        bool opt = hvo_on && e->saved_pages_per_page;
+        if (total > n->total) {
+                uint64_t g = total - n->total;
+                push(&n->free, (struct ledger_run){ .pages = g, .optimized = opt ? g : 0, .known = true });
+        } else if (total < n->total) {
+                uint64_t s = n->total - total;
+                s -= pop(&n->free, s, NULL);
+                pop(&n->used, s, NULL);   /* surplus pages freed as their users let go */
+        }
+        /* Free pages beyond the pool's own moves went to or came from applications. */
+        uint64_t model_free = stack_pages(&n->free);
+        if (model_free > free_pages)
+                pop(&n->free, model_free - free_pages, &n->used);
+        else if (model_free < free_pages)
+                pop(&n->used, free_pages - model_free, &n->free);
+        n->total = total;
+        n->free_pages = free_pages;
+}
+
+static uint64_t stack_optimized(const struct ledger_stack *s, bool *exact)
+{
+        uint64_t n = 0;
+        for (unsigned i = 0; i < s->n; i++) {
+                n += s->run[i].optimized;
+                if (!s->run[i].known)
+                        *exact = false;
+        }
+        return n;
+}
+
+uint64_t ledger_node_optimized(const struct ledger_entry *e, unsigned node, bool *exact)
+{
+        bool ex = true;
+        const struct ledger_node *n = &e->node[node];
+        uint64_t opt = stack_optimized(&n->free, &ex) + stack_optimized(&n->used, &ex);
+        if (exact)
+                *exact = ex;
+        return opt;
+}
+
+uint64_t ledger_optimized(const struct ledger_entry *e, bool *exact)
 {
         uint64_t sum = 0;
-        for (size_t i = 0; i < n; i++)
-                sum += entries[i].optimized * entries[i].saved_pages_per_page;
-        return sum;
-}
-
-/* Enumeration budget: two uncertain 2M pools of ~1M pages each stay inside. */
-#define SOLVE_BUDGET (UINT64_C(1) << 22)
-
-struct solver {
-        struct ledger_entry *e;
-        size_t *idx;        /* uncertain entries */
-        size_t m;
-        const uint64_t *lo, *hi;
-        uint64_t cur[16], found[16];
-        unsigned solutions; /* stops counting at 2 */
-        uint64_t budget;
-};
-
-/* Count assignments of idx[k..m) within bounds summing to rest. */
-static void search(struct solver *s, size_t k, int64_t rest)
-{
-        if (s->solutions >= 2 || s->budget == 0)
-                return;
-        size_t i = s->idx[k];
-        int64_t per = (int64_t)s->e[i].saved_pages_per_page;
-        if (k == s->m - 1) {
-                s->budget--;
-                if (rest < 0 || rest % per)
-                        return;
-                uint64_t v = (uint64_t)(rest / per);
-                if (v < s->lo[k] || v > s->hi[k])
-                        return;
-                s->cur[k] = v;
-                if (++s->solutions == 1)
-                        for (size_t j = 0; j < s->m; j++)
-                                s->found[j] = s->cur[j];
-                return;
-        }
-        for (uint64_t v = s->lo[k]; v <= s->hi[k] && s->budget; v++) {
-                s->budget--;
-                int64_t r = rest - (int64_t)v * per;
-                if (r < 0)
-                        break;
-                s->cur[k] = v;
-                search(s, k + 1, r);
-                if (s->solutions >= 2)
-                        return;
-        }
-}
-
-/* Try to pin the uncertain entries; wide: ignore the ledger's bounds and use
- * [0, total] for every eligible entry. true if a unique solution was applied. */
-static bool try_solve(struct ledger_entry *e, size_t n, int64_t measured, bool wide)
-{
-        size_t idx[16];
-        uint64_t lo[16], hi[16];
-        size_t m = 0;
-        int64_t rest = measured;
-
-        for (size_t i = 0; i < n; i++) {
-                if (e[i].saved_pages_per_page == 0)
-                        continue;
-                uint64_t l = wide ? 0 : e[i].lo, h = wide ? e[i].total : e[i].hi;
-                if (l == h) {
-                        rest -= (int64_t)(l * e[i].saved_pages_per_page);
-                        continue;
-                }
-                if (m == 16)
-                        return false;
-                idx[m] = i;
-                lo[m] = l;
-                hi[m] = h;
-                m++;
-        }
-        if (m == 0) {
-                if (rest != 0)
-                        return false;
-                /* Every eligible entry is pinned; in wide mode that means empty. */
-                if (wide)
-                        for (size_t i = 0; i < n; i++)
-                                if (e[i].saved_pages_per_page)
-                                        e[i].lo = e[i].hi = e[i].optimized = 0;
-                return true;
-        }
-        struct solver s = { .e = e, .idx = idx, .m = m, .lo = lo, .hi = hi, .budget = SOLVE_BUDGET };
-        search(&s, 0, rest);
-        if (s.solutions != 1 || s.budget == 0)
-                return false;
-        for (size_t j = 0; j < m; j++) {
-                struct ledger_entry *x = &e[idx[j]];
-                x->lo = x->hi = x->optimized = s.found[j];
-        }
-        if (wide)   /* entries pinned by [0,0] bounds */
-                for (size_t i = 0; i < n; i++)
-                        if (e[i].saved_pages_per_page && e[i].total == 0)
-                                e[i].lo = e[i].hi = e[i].optimized = 0;
-        return true;
-}
-
-bool ledger_resolve(struct ledger_entry *entries, size_t n, bool measured, int64_t measured_saved_pages)
-{
         bool all = true;
-        if (measured && !try_solve(entries, n, measured_saved_pages, false))
-                (void)try_solve(entries, n, measured_saved_pages, true);
-        for (size_t i = 0; i < n; i++) {
-                settle(&entries[i]);
-                all = all && entries[i].exact;
+        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++) {
+                bool ex;
+                if (!e->node[node].seen)
+                        continue;
+                sum += ledger_node_optimized(e, node, &ex);
+                all = all && ex;
         }
-        return all;
+        if (exact)
+                *exact = all;
+        return sum;
 }

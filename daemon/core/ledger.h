@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The savings ledger: how many pages of each pool are HVO-optimized. Pure
- * arithmetic, no I/O, so it is unit-tested on its own (tests/daemon).
+ * The savings ledger: a model of which hugepages are HVO-optimized, built
+ * only from what the pools' counters show and the HVO setting at each change
+ * (never corrected by the kernel's memmap counters: those are the independent
+ * measurement it is checked against). Pure arithmetic, no I/O: unit-tested on
+ * its own (tests/daemon/test-ledger).
  *
- * The kernel has no per-size count of optimized pages, so the ledger follows
- * every change of a pool's size: growth while HVO is on adds optimized pages,
- * growth while it is off adds plain ones. A shrink of a pool holding both
- * kinds leaves the split uncertain: the ledger keeps bounds [lo, hi] on the
- * optimized count. Where the kernel's memmap counters give the measured total
- * (6.11+), ledger_resolve() solves sum(optimized_i * saved_i) == measured for
- * the uncertain sizes; a unique solution makes them exact again.
+ * The kernel keeps one free list per node and size (mm/hugetlb.c): new pages
+ * and pages applications give back go to its head; shrinking the pool and
+ * applications taking pages both take from the head. A page is optimized iff
+ * HVO was on when it was allocated. So each node is modelled as a stack of
+ * runs of free pages, head first, and a stack of runs applications hold
+ * (most recently taken first: what they give back is assumed to be what they
+ * took last).
  */
 #ifndef HUGEVMD_LEDGER_H
 #define HUGEVMD_LEDGER_H
@@ -18,29 +21,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ledger_entry {
-        uint64_t size_kb;
-        uint64_t saved_pages_per_page; /* base pages HVO frees per hugepage; 0 if not eligible */
-        uint64_t total;                /* pool size last observed */
-        uint64_t lo, hi;               /* provable bounds on optimized pages */
-        uint64_t optimized;            /* exact when lo == hi, else the best estimate */
-        bool exact;                    /* the saving of this size is known, not estimated */
+#include "conf.h"
+
+/* Pages allocated together: how many, and how many of them are optimized.
+ * A run from one allocation is pure (0 or all optimized); runs merged when a
+ * stack is full, and pages of unknown history, are mixed. */
+struct ledger_run {
+        uint64_t pages, optimized;
+        bool known;              /* the split is known, not estimated */
 };
 
-/* A pool seen for the first time holding total pages, nothing known about
- * them: bounds [0, total], estimate from the current HVO state. */
-void ledger_start(struct ledger_entry *e, uint64_t size_kb, uint64_t saved_pages_per_page,
-                  uint64_t total, bool hvo_on);
+#define LEDGER_MAX_RUNS 24u      /* per stack; beyond, the two deepest runs merge */
 
-/* The pool now holds new_total pages; hvo_on is HVO's state while it changed. */
-void ledger_observe(struct ledger_entry *e, uint64_t new_total, bool hvo_on);
+struct ledger_stack {
+        struct ledger_run run[LEDGER_MAX_RUNS];   /* [0] is the head */
+        unsigned n;
+};
 
-/* Reconcile with a measured saving (base pages) over all entries. Without a
- * measurement, exactness is just lo == hi. Returns true when every entry's
- * saving is exact afterwards. */
-bool ledger_resolve(struct ledger_entry *entries, size_t n, bool measured, int64_t measured_saved_pages);
+struct ledger_node {
+        struct ledger_stack free, used;
+        uint64_t total, free_pages;   /* as last observed */
+        bool seen;
+};
 
-/* Model saving of all entries in base pages. */
-uint64_t ledger_saved_pages(const struct ledger_entry *entries, size_t n);
+struct ledger_entry {
+        uint64_t saved_pages_per_page;   /* base pages HVO frees per hugepage; 0 if not eligible */
+        struct ledger_node node[HUGEVMD_MAX_NODES];
+};
+
+/* A node of the pool seen for the first time: what it holds came before us,
+ * so its split is unknown (estimated from the HVO setting now). */
+void ledger_node_start(struct ledger_entry *e, unsigned node, uint64_t total, uint64_t free_pages, bool hvo_on);
+/* The node now holds total pages, free_pages of them free; hvo_on is HVO's
+ * setting while it changed. Growth pushes new pages on the free list's head,
+ * shrinking pops them from there; free pages that went without the total
+ * changing were taken by applications, and came back when it grew. */
+void ledger_node_observe(struct ledger_entry *e, unsigned node, uint64_t total, uint64_t free_pages, bool hvo_on);
+
+/* Optimized pages of one node or all, per the model; *exact (may be NULL):
+ * no page of unknown history is counted. */
+uint64_t ledger_node_optimized(const struct ledger_entry *e, unsigned node, bool *exact);
+uint64_t ledger_optimized(const struct ledger_entry *e, bool *exact);
 
 #endif

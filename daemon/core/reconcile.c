@@ -232,6 +232,32 @@ static bool job_on_pool(const struct core *core, size_t pool)
         return core->job_running && core->job_pool == pool;
 }
 
+/* The model follows every node's free list, with the HVO setting its pages
+ * changed under. Where the node files do not add up to the pool (no node
+ * files, or a fake root's plain files, which no kernel shows) it follows the
+ * pool as one list on node 0 from then on, and says nothing per node. */
+static void observe_ledger(struct core *core, struct pool_rt *p, bool busy)
+{
+        uint64_t sum = 0;
+        for (size_t k = 0; k < core->n_nodes; k++)
+                if (core->nodes[k] < HUGEVMD_MAX_NODES)
+                        sum += p->ncur[core->nodes[k]].cur.total;
+        /* Our own write may be between the global and the node reads: no verdict then. */
+        if (core->n_nodes == 0 || (sum != p->cur.total && !busy))
+                p->ledger_whole = true;
+        p->ledger.saved_pages_per_page = p->hvo.eligible ? p->hvo.saved_pages : 0;
+        if (p->ledger_whole) {
+                ledger_node_observe(&p->ledger, 0, p->cur.total, p->cur.free, core->hvo.enabled);
+                return;
+        }
+        for (size_t k = 0; k < core->n_nodes; k++) {
+                unsigned node = core->nodes[k];
+                if (node < HUGEVMD_MAX_NODES)
+                        ledger_node_observe(&p->ledger, node, p->ncur[node].cur.total, p->ncur[node].cur.free,
+                                            core->hvo.enabled);
+        }
+}
+
 /* Read one pool (and its nodes) and feed the ledger; a change nobody asked
  * for starts a new episode back to the target. */
 static void observe_pool(struct core *core, size_t i)
@@ -265,10 +291,10 @@ static void observe_pool(struct core *core, size_t i)
         }
 
         bool busy = job_on_pool(core, i);
-        if (!p->seen) {
-                ledger_start(&p->ledger, p->size_kb, p->hvo.eligible ? p->hvo.saved_pages : 0, cur.total, core->hvo.enabled);
+        observe_ledger(core, p, busy);
+        if (!p->seen)
                 p->seen = true;
-        } else {
+        else {
                 if (!busy && !p->resync && cur.total != p->last_seen) {
                         log_pool(LOG_NOTICE, p->label, -1, cur.total,
                                  "The %s pool changed behind hugevmd's back: %" PRIu64 " -> %" PRIu64 " pages",
@@ -279,27 +305,176 @@ static void observe_pool(struct core *core, size_t i)
                         enum pool_state s = reconcile_pool_state(core, p, &reason);
                         publish_pool_changed(core, p, s, reason, true);
                 }
-                ledger_observe(&p->ledger, cur.total, core->hvo.enabled);
         }
         p->last_seen = cur.total;
         if (!busy)
                 p->resync = false;
 }
 
-/* The kernel's measurement pins the ledger's uncertain splits. */
-static void resolve_ledger(struct core *core)
+/* A node's pages, for attributing the counters (a machine without node
+ * files: the pool as node 0). */
+static uint64_t node_total(const struct core *core, const struct pool_rt *p, unsigned node)
 {
-        struct ledger_entry entries[HUGEVMD_MAX_POOLS];
-        size_t n = 0;
+        if (p->ledger_whole)
+                return node == 0 ? p->cur.total : 0;
+        return core->n_nodes == 0 ? p->cur.total : p->ncur[node].cur.total;
+}
+
+static size_t node_count(const struct core *core, const struct pool_rt *p)
+{
+        return core->n_nodes == 0 || p->ledger_whole ? 1 : core->n_nodes;
+}
+
+static unsigned node_at(const struct core *core, const struct pool_rt *p, size_t k)
+{
+        return core->n_nodes == 0 || p->ledger_whole ? 0 : core->nodes[k];
+}
+
+static bool node_moved(const struct core *core, const struct pool_rt *p, unsigned node)
+{
+        return node_total(core, p, node) != p->ncur[node].measured_total;
+}
+
+/* The counters' first reading: a pool is pinned if it is empty, or the only
+ * one that holds pages (then the whole saving is its). */
+static void measure_start(struct core *core, int64_t saved)
+{
+        size_t holding = 0;
         for (size_t i = 0; i < core->n_pools; i++)
-                if (core->pools[i].seen)
-                        entries[n++] = core->pools[i].ledger;
+                holding += core->pools[i].hvo.eligible && core->pools[i].cur.total > 0;
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
+                bool alone = p->hvo.eligible && p->cur.total > 0 && holding == 1;
+                p->measured_saved = alone ? saved : 0;
+                p->measured_pinned = !p->hvo.eligible || p->cur.total == 0 || alone;
+                size_t nodes_holding = 0;
+                for (size_t k = 0; k < node_count(core, p); k++)
+                        nodes_holding += node_total(core, p, node_at(core, p, k)) > 0;
+                for (size_t k = 0; k < node_count(core, p); k++) {
+                        unsigned node = node_at(core, p, k);
+                        struct node_rt *nr = &p->ncur[node];
+                        uint64_t total = node_total(core, p, node);
+                        nr->measured_saved = total > 0 && alone && nodes_holding == 1 ? saved : 0;
+                        nr->measured_pinned = total == 0 || !p->hvo.eligible || (alone && nodes_holding == 1);
+                }
+        }
+}
+
+/* The one pool that moved takes the whole delta; of its nodes, the one that
+ * moved, or each what the model says if the model accounts for all of it. */
+static void attribute(struct core *core, struct pool_rt *p, int64_t delta)
+{
+        int64_t model_sum = 0, model_delta[HUGEVMD_MAX_NODES] = { 0 };
+        size_t nodes_moved = 0;
+        p->measured_saved += delta;
+        for (size_t k = 0; k < node_count(core, p); k++) {
+                unsigned node = node_at(core, p, k);
+                if (!node_moved(core, p, node))
+                        continue;
+                nodes_moved++;
+                model_delta[node] = (int64_t)(ledger_node_optimized(&p->ledger, node, NULL) * p->ledger.saved_pages_per_page) -
+                                    p->ncur[node].measured_saved;
+                model_sum += model_delta[node];
+        }
+        for (size_t k = 0; k < node_count(core, p); k++) {
+                unsigned node = node_at(core, p, k);
+                struct node_rt *nr = &p->ncur[node];
+                if (!node_moved(core, p, node))
+                        continue;
+                if (nodes_moved == 1)
+                        nr->measured_saved += delta;
+                else if (model_sum == delta)
+                        nr->measured_saved += model_delta[node];
+                else
+                        nr->measured_pinned = false;
+        }
+}
+
+/* What the counters moved since their last reading belongs to the pools whose
+ * size changed meanwhile. Our own resize writes are one at a time with a
+ * reading right after each, so it is usually one pool: then it is exact. */
+static void measure_delta(struct core *core, int64_t delta)
+{
+        struct pool_rt *moved = NULL;
+        size_t n_moved = 0;
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
+                bool any = false;
+                for (size_t k = 0; k < node_count(core, p); k++)
+                        any = any || node_moved(core, p, node_at(core, p, k));
+                if (any && p->hvo.eligible) {
+                        moved = p;
+                        n_moved++;
+                }
+        }
+        if (n_moved == 1)
+                attribute(core, moved, delta);
+        else if (n_moved > 1 || delta != 0)
+                /* Several pools moved together, or the saving moved with none:
+                 * whoever holds pages can no longer be told apart. */
+                for (size_t i = 0; i < core->n_pools; i++) {
+                        struct pool_rt *p = &core->pools[i];
+                        for (size_t k = 0; k < node_count(core, p); k++) {
+                                unsigned node = node_at(core, p, k);
+                                if (node_moved(core, p, node) || (n_moved == 0 && node_total(core, p, node) > 0)) {
+                                        p->measured_pinned = p->measured_pinned && !p->hvo.eligible;
+                                        p->ncur[node].measured_pinned = p->ncur[node].measured_pinned && !p->hvo.eligible;
+                                }
+                        }
+                }
+}
+
+/* Read the kernel's memmap counters (the measurement), attribute what they
+ * moved, and say once when the model and the measurement part. */
+static void measure_savings(struct core *core)
+{
         core->memmap_ok = vmm_memmap_read(core->ctx, &core->memmap) == 0;
-        ledger_resolve(entries, n, core->memmap_ok, core->memmap_ok ? core->memmap.saved_pages : 0);
-        n = 0;
+        if (!core->memmap_ok) {
+                core->measured_started = false;
+                return;
+        }
+        int64_t saved = core->memmap.saved_pages;
+        if (!core->measured_started)
+                measure_start(core, saved);
+        else
+                measure_delta(core, saved - core->measured_prev);
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
+                for (size_t k = 0; k < node_count(core, p); k++)
+                        p->ncur[node_at(core, p, k)].measured_total = node_total(core, p, node_at(core, p, k));
+        }
+        core->measured_started = true;
+        core->measured_prev = saved;
+
+        uint64_t model = 0;
         for (size_t i = 0; i < core->n_pools; i++)
-                if (core->pools[i].seen)
-                        core->pools[i].ledger = entries[n++];
+                model += ledger_optimized(&core->pools[i].ledger, NULL) * core->pools[i].ledger.saved_pages_per_page;
+        if ((int64_t)model == saved)
+                core->disagree_logged = false;
+        else if (!core->disagree_logged) {
+                log_notice("The savings model says %" PRIu64 " base pages, the kernel's memmap counters %" PRId64
+                           ": pages changed before hugevmd watched or in an order the model does not follow;"
+                           " what the counters pin down is reported as measured", model, saved);
+                core->disagree_logged = true;
+        }
+}
+
+uint64_t reconcile_optimized_pages(const struct core *core, const struct pool_rt *p, int node, bool *exact)
+{
+        uint64_t per = p->ledger.saved_pages_per_page;
+        bool model_exact;
+        uint64_t model = node < 0 ? ledger_optimized(&p->ledger, &model_exact)
+                                  : ledger_node_optimized(&p->ledger, (unsigned)node, &model_exact);
+        int64_t measured = node < 0 ? p->measured_saved : p->ncur[node].measured_saved;
+        bool pinned = core->memmap_ok && core->measured_started &&
+                      (node < 0 ? p->measured_pinned : p->ncur[node].measured_pinned);
+        *exact = true;
+        if (per == 0)
+                return 0;
+        if (pinned && measured >= 0 && measured % (int64_t)per == 0)
+                return (uint64_t)measured / per;
+        *exact = false;
+        return model;
 }
 
 /* Nothing is written blind: every target of an unreadable pool is degraded
@@ -359,7 +534,7 @@ void reconcile_refresh(struct core *core)
         host_refresh(core);
         for (size_t i = 0; i < core->n_pools; i++)
                 observe_pool(core, i);
-        resolve_ledger(core);
+        measure_savings(core);
         for (size_t i = 0; i < core->n_pools; i++)
                 settle_pool(core, i);
 

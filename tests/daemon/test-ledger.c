@@ -1,172 +1,229 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The savings ledger's arithmetic (daemon/ledger.c): growth, shrink bounds,
- * solving against a measured total, and the real-kernel test's sequence. */
+/*
+ * The savings model (daemon/core/ledger.c) against a second implementation:
+ * a page-by-page simulation of the kernel's free lists (mm/hugetlb.c: new and
+ * returned pages go to the head, shrinking and applications take from the
+ * head), one bool per page. The ledger keeps runs; the simulation keeps pages.
+ */
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ledger.h"
 #include "tap.h"
 
-#define S2M 7      /* base pages HVO frees per 2 MiB page on 5.18+ x86-64 */
-#define S1G 4095   /* per 1 GiB page */
+#define S2M 7   /* base pages HVO frees per 2 MiB page on 5.18+ x86-64 */
 
-/* A stand-in for the kernel: how many pages of the pool really are optimized.
- * free_optimized_first decides which kind a shrink gives back. */
-struct truth {
-        uint64_t total, optimized;
+/* One node as the kernel keeps it: free list and pages held by applications,
+ * each a stack of "optimized?" flags, [n-1] the head. */
+struct sim {
+        bool free[4096], used[4096];
+        unsigned n_free, n_used;
 };
 
-static void truth_grow(struct truth *t, uint64_t d, bool hvo)
+static void sim_grow(struct sim *s, unsigned d, bool hvo)
 {
-        t->total += d;
-        if (hvo)
-                t->optimized += d;
+        while (d--)
+                s->free[s->n_free++] = hvo;
 }
 
-static void truth_shrink(struct truth *t, uint64_t d, bool free_optimized_first)
+static void sim_shrink(struct sim *s, unsigned d)
 {
-        uint64_t plain = t->total - t->optimized;
-        uint64_t from_opt = free_optimized_first ? (d < t->optimized ? d : t->optimized)
-                                                 : (d > plain ? d - plain : 0);
-        t->optimized -= from_opt;
-        t->total -= d;
+        while (d-- && s->n_free)
+                s->n_free--;
 }
 
-static void test_growth(void)
+static void sim_take(struct sim *s, unsigned d)
 {
-        struct ledger_entry e;
-        ledger_start(&e, 2048, S2M, 0, true);
-        ok(e.exact && e.optimized == 0, "an empty pool starts exact");
-        ledger_observe(&e, 100, true);
-        is_int(e.optimized, 100, "growth with HVO on: every new page is optimized");
-        ok(e.exact, "growth alone stays exact");
-        ledger_observe(&e, 150, false);
-        is_int(e.optimized, 100, "growth with HVO off adds plain pages");
-        ok(e.exact, "still exact after plain growth");
-        ledger_observe(&e, 120, false);
-        ok(!e.exact, "a shrink of a mixed pool makes the split uncertain");
-        is_int(e.lo, 70, "lower bound: 30 freed pages may all have been optimized");
-        is_int(e.hi, 100, "upper bound: or all plain");
-        is_int(e.optimized, 80, "estimate: proportional (100 * 120 / 150)");
-        ledger_observe(&e, 0, false);
-        ok(e.exact && e.optimized == 0, "an emptied pool is exact again");
+        while (d-- && s->n_free)
+                s->used[s->n_used++] = s->free[--s->n_free];
 }
 
-static void test_pure_shrinks(void)
+static void sim_give_back(struct sim *s, unsigned d)
 {
-        struct ledger_entry e;
-        ledger_start(&e, 2048, S2M, 0, true);
-        ledger_observe(&e, 500, true);
-        ledger_observe(&e, 200, true);
-        ok(e.exact && e.optimized == 200, "shrinking an all-optimized pool is exact");
-        ledger_start(&e, 2048, S2M, 0, false);
-        ledger_observe(&e, 500, false);
-        ledger_observe(&e, 200, false);
-        ok(e.exact && e.optimized == 0, "shrinking an all-plain pool is exact");
+        while (d-- && s->n_used)
+                s->free[s->n_free++] = s->used[--s->n_used];
 }
 
-static void test_startup(void)
+static uint64_t sim_optimized(const struct sim *s)
 {
-        struct ledger_entry e;
-        ledger_start(&e, 2048, S2M, 64, true);
-        ok(!e.exact, "pages found at start: unknown split");
-        is_int(e.optimized, 64, "estimate from HVO on at start");
-        ok(ledger_resolve(&e, 1, true, 40 * S2M), "measured 280 pages saved pins it");
-        is_int(e.optimized, 40, "40 of 64 optimized");
-        ledger_start(&e, 2048, S2M, 64, false);
-        is_int(e.optimized, 0, "estimate from HVO off at start");
-        ok(!ledger_resolve(&e, 1, false, 0), "no measurement: stays estimated");
+        uint64_t n = 0;
+        for (unsigned i = 0; i < s->n_free; i++)
+                n += s->free[i];
+        for (unsigned i = 0; i < s->n_used; i++)
+                n += s->used[i];
+        return n;
 }
 
-static void test_ineligible(void)
+/* Tell the ledger what the counters would show now. */
+static void observe(struct ledger_entry *e, const struct sim *s, bool hvo)
 {
-        struct ledger_entry e;
-        ledger_start(&e, 64, 0, 0, true);
-        ledger_observe(&e, 100, true);
-        ok(e.exact && e.optimized == 0, "a size HVO cannot optimize never counts optimized pages");
+        ledger_node_observe(e, 0, s->n_free + s->n_used, s->n_free, hvo);
 }
 
-/* The lead's real-kernel sequence, against both kernel behaviours on shrink. */
-static void test_sequence(bool free_optimized_first)
+static struct ledger_entry *new_entry(void)
 {
-        static const struct { int delta; bool hvo; } steps[] = {
-                { +400, true }, { -150, true }, { 0, false }, { +300, false },
-                { 0, true }, { +200, true }, { -500, true }, { -100, false }, { +50, true },
-        };
-        struct truth t = { 0, 0 };
-        struct ledger_entry e;
-        bool all = true;
-        ledger_start(&e, 2048, S2M, 0, true);
-        for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
-                if (steps[i].delta > 0)
-                        truth_grow(&t, (uint64_t)steps[i].delta, steps[i].hvo);
-                else if (steps[i].delta < 0)
-                        truth_shrink(&t, (uint64_t)-steps[i].delta, free_optimized_first);
-                ledger_observe(&e, t.total, steps[i].hvo);
-                bool exact = ledger_resolve(&e, 1, true, (int64_t)(t.optimized * S2M));
-                all = all && exact && e.optimized == t.optimized &&
-                      ledger_saved_pages(&e, 1) == t.optimized * S2M;
-                if (!(exact && e.optimized == t.optimized))
-                        printf("# step %zu: ledger %llu (exact %d), kernel %llu\n", i,
-                               (unsigned long long)e.optimized, exact, (unsigned long long)t.optimized);
+        struct ledger_entry *e = calloc(1, sizeof *e);
+        if (!e) {
+                printf("Bail out! out of memory\n");
+                exit(1);
         }
-        ok(all, "grow/shrink/HVO off/grow/HVO on/grow/shrink: saving equals the measurement at every step (%s freed first)",
-           free_optimized_first ? "optimized" : "plain");
+        e->saved_pages_per_page = S2M;
+        return e;
 }
 
-static void test_two_sizes(void)
+/* KERNEL.md's sequence, checked against the counters on the real kernel. */
+static void test_kernel_sequence(void)
 {
-        struct ledger_entry e[2];
-        /* 2M: 100 pages, 60 optimized (unknown); 1G: 4 pages, 1 optimized (unknown). */
-        ledger_start(&e[0], 2048, S2M, 100, true);
-        ledger_start(&e[1], 1048576, S1G, 4, true);
-        ok(ledger_resolve(e, 2, true, 60 * S2M + 1 * S1G), "two uncertain sizes: a unique solution is found");
-        is_int(e[0].optimized, 60, "2M split solved");
-        is_int(e[1].optimized, 1, "1G split solved");
-
-        /* Ambiguous: saved pages per page 1 and 2 with totals allowing many splits. */
-        struct ledger_entry a[2];
-        ledger_start(&a[0], 4, 1, 10, true);
-        ledger_start(&a[1], 8, 2, 10, true);
-        ok(!ledger_resolve(a, 2, true, 6), "several solutions: estimated");
-        ok(!a[0].exact && !a[1].exact, "both sizes marked estimated");
-        ok(a[0].optimized <= 10 && a[1].optimized <= 10, "estimates stay within the pools");
-
-        /* One size known exactly, the other uncertain: solved from the rest. */
-        ledger_start(&e[0], 2048, S2M, 0, true);
-        ledger_observe(&e[0], 50, true);
-        ledger_start(&e[1], 1048576, S1G, 3, false);
-        ok(ledger_resolve(e, 2, true, 50 * S2M + 2 * S1G), "one uncertain size: (S - known) / saved");
-        is_int(e[1].optimized, 2, "1G: 2 of 3 optimized");
-
-        /* Measurement not a multiple: no solution, stays estimated. */
-        ledger_start(&e[0], 2048, S2M, 10, true);
-        ok(!ledger_resolve(e, 1, true, 3), "a measurement that fits no split leaves an estimate");
-        ok(e[0].optimized <= 10, "the estimate stays within the pool");
+        struct ledger_entry *e = new_entry();
+        struct sim s = { 0 };
+        bool exact;
+        observe(e, &s, false);
+        static const struct { unsigned pages; bool hvo; } steps[] = {
+                { 400, true }, { 150, true }, { 150, false }, { 300, false }, { 300, true }, { 500, true }, { 100, true },
+        };
+        for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+                unsigned now = s.n_free;
+                if (steps[i].pages > now)
+                        sim_grow(&s, steps[i].pages - now, steps[i].hvo);
+                else
+                        sim_shrink(&s, now - steps[i].pages);
+                observe(e, &s, steps[i].hvo);
+                is_int(ledger_optimized(e, &exact), sim_optimized(&s), "step %zu (%u pages, HVO %s): model = simulation (%d)", i,
+                       steps[i].pages, steps[i].hvo ? "on" : "off", (int)sim_optimized(&s));
+                ok(exact, "step %zu: exact", i);
+        }
+        is_int(ledger_optimized(e, NULL), 100, "the sequence ends with exactly 100 optimized pages, as the kernel showed");
+        free(e);
 }
 
-static void test_behind_our_back(void)
+/* Applications take pages from the head and give them back to it. */
+static void test_applications(void)
 {
-        /* The ledger believes 100 plain pages; someone turned HVO on and
-         * rebuilt the pool between two refreshes. The measurement wins. */
-        struct ledger_entry e;
-        ledger_start(&e, 2048, S2M, 0, false);
-        ledger_observe(&e, 100, false);
-        ok(e.exact && e.optimized == 0, "ledger: 100 plain pages");
-        ok(ledger_resolve(&e, 1, true, 100 * S2M), "measurement 700 saved contradicts the ledger: solved wide");
-        is_int(e.optimized, 100, "corrected to 100 optimized");
+        struct ledger_entry *e = new_entry();
+        struct sim s = { 0 };
+        observe(e, &s, false);
+        sim_grow(&s, 10, false);
+        observe(e, &s, false);
+        sim_grow(&s, 10, true);
+        observe(e, &s, true);
+        sim_take(&s, 15);   /* 10 optimized, 5 plain in use */
+        observe(e, &s, true);
+        sim_shrink(&s, 5);  /* the 5 plain free pages go */
+        observe(e, &s, true);
+        is_int(ledger_optimized(e, NULL), 10, "in-use pages are not freed by a shrink: 10 optimized remain");
+        sim_give_back(&s, 15);
+        observe(e, &s, true);
+        sim_shrink(&s, 5);  /* the last 5 given back go first */
+        observe(e, &s, true);
+        is_int(ledger_optimized(e, NULL), sim_optimized(&s), "returned pages go back to the head (%d)", (int)sim_optimized(&s));
+        free(e);
+}
+
+/* Random operations, HVO toggling, applications: the model follows the pages
+ * exactly while its stacks hold every run, and says so. */
+static void test_random(void)
+{
+        unsigned mismatches = 0, inexact = 0, exact_wrong = 0;
+        srand(12345);
+        for (int round = 0; round < 200; round++) {
+                struct ledger_entry *e = new_entry();
+                struct sim s = { 0 };
+                bool hvo = rand() % 2, exact;
+                observe(e, &s, hvo);
+                for (int step = 0; step < 120; step++) {
+                        unsigned k = 1 + (unsigned)rand() % 50;
+                        switch (rand() % 5) {
+                        case 0: hvo = !hvo; break;
+                        case 1: if (s.n_free + s.n_used + k < 4000) sim_grow(&s, k, hvo); break;
+                        case 2: sim_shrink(&s, k); break;
+                        case 3: sim_take(&s, k); break;
+                        default: sim_give_back(&s, k); break;
+                        }
+                        observe(e, &s, hvo);
+                        uint64_t got = ledger_optimized(e, &exact);
+                        if (!exact)
+                                inexact++;
+                        else if (got != sim_optimized(&s))
+                                exact_wrong++;
+                        mismatches += got != sim_optimized(&s);
+                }
+                free(e);
+        }
+        is_int(exact_wrong, 0, "24,000 random steps: whenever the model says exact, it equals the simulation");
+        printf("# inexact steps %u, mismatches %u\n", inexact, mismatches);
+        ok(mismatches <= inexact, "a mismatch only where the model says it is an estimate");
+}
+
+static void test_startup_and_ineligible(void)
+{
+        struct ledger_entry *e = new_entry();
+        bool exact;
+        ledger_node_start(e, 0, 50, 50, true);
+        ledger_optimized(e, &exact);
+        ok(!exact, "pages found at start have an unknown history: an estimate");
+        ledger_node_observe(e, 0, 0, 0, true);
+        is_int(ledger_optimized(e, &exact), 0, "once they are gone, nothing is optimized");
+        ok(exact, "... and that is exact again");
+        ledger_node_observe(e, 0, 20, 20, true);
+        is_int(ledger_optimized(e, &exact), 20, "growth with HVO on after that: 20 optimized");
+        ok(exact, "... exactly");
+
+        e->saved_pages_per_page = 0;   /* a size HVO never touches */
+        ledger_node_observe(e, 0, 40, 40, true);
+        is_int(ledger_node_optimized(e, 0, NULL), 20, "pages already counted stay what they were");
+        memset(e, 0, sizeof *e);
+        ledger_node_observe(e, 0, 40, 40, true);
+        is_int(ledger_optimized(e, NULL), 0, "an ineligible size has no optimized pages");
+        free(e);
+}
+
+/* More runs than a stack keeps: the deepest merge, and what comes from them
+ * is called an estimate. */
+static void test_overflow(void)
+{
+        struct ledger_entry *e = new_entry();
+        struct sim s = { 0 };
+        bool exact;
+        observe(e, &s, false);
+        for (unsigned i = 0; i < 2 * LEDGER_MAX_RUNS; i++) {
+                sim_grow(&s, 1 + i, i % 2);
+                observe(e, &s, i % 2);
+        }
+        is_int(ledger_optimized(e, &exact), sim_optimized(&s), "after %u alternating growths the count is still right",
+               2 * LEDGER_MAX_RUNS);
+        ok(!exact, "... but the order of the deepest pages is lost: an estimate");
+        sim_shrink(&s, s.n_free - 3);
+        observe(e, &s, true);
+        ledger_optimized(e, &exact);
+        ok(!exact, "what is left of the merged runs stays an estimate");
+        free(e);
+}
+
+/* Nodes are separate free lists. */
+static void test_nodes(void)
+{
+        struct ledger_entry *e = new_entry();
+        ledger_node_observe(e, 0, 0, 0, true);
+        ledger_node_observe(e, 1, 0, 0, true);
+        ledger_node_observe(e, 0, 10, 10, true);
+        ledger_node_observe(e, 1, 10, 10, false);
+        ledger_node_observe(e, 0, 5, 5, false);
+        is_int(ledger_node_optimized(e, 0, NULL), 5, "node 0: 5 optimized left");
+        is_int(ledger_node_optimized(e, 1, NULL), 0, "node 1: none");
+        is_int(ledger_optimized(e, NULL), 5, "the pool: the sum of its nodes");
+        free(e);
 }
 
 int main(void)
 {
-        test_growth();
-        test_pure_shrinks();
-        test_startup();
-        test_ineligible();
-        test_sequence(true);
-        test_sequence(false);
-        test_two_sizes();
-        test_behind_our_back();
+        test_kernel_sequence();
+        test_applications();
+        test_random();
+        test_startup_and_ineligible();
+        test_overflow();
+        test_nodes();
         return tap_done();
 }

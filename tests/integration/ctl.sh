@@ -79,7 +79,10 @@ tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 10 "config target 10 written 
 tap_is "$(cat "$root/proc/sys/vm/hugetlb_optimize_vmemmap")" 1 "HVO=yes turned HVO on at start"
 
 # The kernel's counters (fake) say 10 x 7 vmemmap pages are gone: the ledger
-# (10 pages grown with HVO on) and the measurement agree.
+# (10 pages grown with HVO on) and the measurement agree. Plain files move the
+# counters only now, after the growth, so the daemon cannot tell whose pages
+# they are: the pool's figure is the model's, marked estimated (the real
+# kernel's tier shows it measured and exact).
 set_memmap $((8000 - 70)) 192
 poll_until 5 sh -c "'$HUGEVMCTL' --socket '$sock' --json status | '$PYTHON' '$top_srcdir/tests/integration/hv.py' get F_MEASURED.F_AGREES | grep -qx true"
 tap_ok $? "measured saving (memmap counters) agrees with the ledger"
@@ -88,7 +91,7 @@ hv valid "$tmp/status.json"
 tap_ok $? "status --json is one JSON object"
 set -- $(hv get F_POOLS.0.F_SIZE F_POOLS.0.F_TARGET F_POOLS.0.F_OPTIMIZED_PAGES F_POOLS.0.F_SAVED_BYTES \
         F_POOLS.0.F_SAVED_EXACT F_MEASURED.F_SAVED_BYTES F_MEASURED.F_MODEL_SAVED F_CONVERGED <"$tmp/status.json")
-tap_is "$*" "2048kB 10 10 286720 true 286720 286720 true" \
+tap_is "$*" "2048kB 10 10 286720 false 286720 286720 true" \
         "status --json: size, target, optimized, saved, exact, measured, model, converged"
 
 ctl status >"$tmp/out" 2>"$tmp/err"
@@ -103,8 +106,8 @@ grep -q "^HVO: on" "$tmp/out"
 tap_ok $? "status: HVO line"
 grep -q "^Measured saving: 280.0 KiB .*: agree" "$tmp/out"
 tap_ok $? "status: measured saving line, agree"
-grep -q "^2048kB .* 10 280.0 KiB  " "$tmp/out"
-tap_ok $? "status: 10 optimized 2M pages saved 280.0 KiB, in human units"
+grep -q "^2048kB .* 10 280.0 KiB (estimated) " "$tmp/out"
+tap_ok $? "status: 10 optimized 2M pages saved 280.0 KiB, in human units, estimated"
 sed 's/^/# /' "$tmp/out"
 
 # set: pages, bytes, dry run, node, wait

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libFuzzer harness: hugevmd's configuration loader (daemon/conf.c,
+ * libFuzzer harness: hugevmd's configuration loader (daemon/core/conf.c,
  * config_load) on files written from the fuzz input, validated against a fake
  * machine (hstates 2048kB and 1048576kB, nodes 0 and 1).
  *

@@ -2,28 +2,35 @@
 /*
  * What the daemon harnesses (fuzz-rpc, fuzz-server) share: a fake machine
  * (x86-64 6.18, hstates 2048kB and 1048576kB, nodes 0 and 1, 4 GiB, a config
- * managing the 2M pool), a fresh daemon per input set up as main.c does and
- * torn down again, and the checks every JSON-RPC message must pass.
+ * managing the 2M pool) built with tests/unit/fake.c, a fresh daemon per input
+ * assembled from hugevmd's internal library as daemon/main.c assembles it and
+ * stopped as main.c stops it, and the checks every JSON-RPC message must pass.
+ * Nothing of the daemon is replaced: the harnesses link daemon/libhugevmd.a.
  * Include once, from the harness, after defining FUZZ_NAME.
  */
 #ifndef HUGEVM_FUZZ_DAEMON_H
 #define HUGEVM_FUZZ_DAEMON_H
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "fuzz-root.h"
 #include "log.h"
 #include "metrics.h"
+#include "observers.h"
 #include "proto.h"
+#include "rpc.h"
+#include "server.h"
 #include "state.h"
+#include "status.h"
+#include "unit/fake.h"
+#include "waits.h"
 
 #define CHECK(cond, ...) do { if (!(cond)) { \
         fprintf(stderr, FUZZ_NAME ": property violated at %s:%d: %s: ", __FILE__, __LINE__, #cond); \
@@ -31,179 +38,170 @@
 
 static char root[PATH_MAX], conf_path[PATH_MAX], state_dir[PATH_MAX];
 
-/* main.c's shutdown: the harness tears the daemon down itself (teardown()). */
-void daemon_stop(struct daemon *d)
-{
-        d->stopping = true;
-}
-
-void daemon_stop_continue(struct daemon *d)
-{
-        (void)d;
-}
+static void check_line(json_object *o, const char *what);
 
 
-/* ---- the fake machine ---------------------------------------------------- */
-
-static void die(const char *what)
-{
-        perror(what);
-        abort();
-}
-
-static void put(const char *rel, const char *content)
-{
-        char path[PATH_MAX];
-        int fd;
-
-        snprintf(path, sizeof(path), "%s/%s", root, rel);
-        for (char *p = path + strlen(root) + 1; *p; p++)
-                if (*p == '/') {
-                        *p = '\0';
-                        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                                die(path);
-                        *p = '/';
-                }
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0 || write(fd, content, strlen(content)) != (ssize_t)strlen(content) || close(fd) < 0)
-                die(path);
-}
+/* ---- the fake machine (tests/unit/fake.c) -------------------------------- */
 
 #define HP "sys/kernel/mm/hugepages/hugepages-"
 #define NODE "sys/devices/system/node/node"
 
-/* What a resize, HVO switch or state write may have changed: back to the start. */
+/* The pools at the start: 2048kB 4 pages, all free, all on node 0;
+ * 1048576kB none. Nothing reserved, surplus or overcommitted. */
+static void fake_pools(void)
+{
+        fake_hstate(root, 2048, 4, 4, 0, 0, 0);
+        fake_hstate(root, 1048576, 0, 0, 0, 0, 0);
+        fake_node_hstate(root, 0, 2048, 4, 0, 0);
+        fake_node_hstate(root, 1, 2048, 0, 0, 0);
+        fake_node_hstate(root, 0, 1048576, 0, 0, 0);
+        fake_node_hstate(root, 1, 1048576, 0, 0, 0);
+}
+
+/* What the daemon writes (pool sizes, overcommit, the HVO sysctl; libvmemmap's
+ * vmm_pool_set, vmm_overcommit_set, vmm_hvo_set) and the state file: back to
+ * fake_pools() and HVO off. Only those files, once per input: the whole
+ * fake_pools() costs three times as much. */
 static void reset_machine(void)
 {
-        static const char *const sizes[] = { "2048kB", "1048576kB" };
-        char rel[256], path[PATH_MAX];
+        static const struct {
+                const char *rel, *text;
+        } files[] = {
+                { HP "2048kB/nr_hugepages", "4\n" },
+                { HP "2048kB/nr_overcommit_hugepages", "0\n" },
+                { HP "1048576kB/nr_hugepages", "0\n" },
+                { HP "1048576kB/nr_overcommit_hugepages", "0\n" },
+                { NODE "0/hugepages/hugepages-2048kB/nr_hugepages", "4\n" },
+                { NODE "1/hugepages/hugepages-2048kB/nr_hugepages", "0\n" },
+                { NODE "0/hugepages/hugepages-1048576kB/nr_hugepages", "0\n" },
+                { NODE "1/hugepages/hugepages-1048576kB/nr_hugepages", "0\n" },
+                { "proc/sys/vm/hugetlb_optimize_vmemmap", "0\n" },
+        };
+        char path[PATH_MAX];
 
-        for (size_t i = 0; i < 2; i++) {
-                snprintf(rel, sizeof(rel), HP "%s/nr_hugepages", sizes[i]);
-                put(rel, i == 0 ? "4\n" : "0\n");
-                snprintf(rel, sizeof(rel), HP "%s/free_hugepages", sizes[i]);
-                put(rel, i == 0 ? "4\n" : "0\n");
-                snprintf(rel, sizeof(rel), HP "%s/nr_overcommit_hugepages", sizes[i]);
-                put(rel, "0\n");
-                for (unsigned node = 0; node < 2; node++) {
-                        snprintf(rel, sizeof(rel), NODE "%u/hugepages/hugepages-%s/nr_hugepages", node, sizes[i]);
-                        put(rel, i == 0 && node == 0 ? "4\n" : "0\n");
-                }
-        }
-        put("proc/sys/vm/hugetlb_optimize_vmemmap", "0\n");
-        snprintf(path, sizeof(path), "%s/state.json", state_dir);
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+                fake_file(root, files[i].rel, "%s", files[i].text);
+        snprintf(path, sizeof(path), "%s/%s", state_dir, STATE_FILE_NAME);
         (void)unlink(path);
 }
 
 /* The fixed part of the machine and the config; once per process. */
 static void fuzz_daemon_init(void)
 {
-        static const char *const sizes[] = { "2048kB", "1048576kB" };
-        char rel[256], text[512];
-
         snprintf(root, sizeof(root), "%s", fuzz_root_new(FUZZ_NAME));
-        for (size_t i = 0; i < 2; i++) {
-                snprintf(rel, sizeof(rel), HP "%s/resv_hugepages", sizes[i]);
-                put(rel, "0\n");
-                snprintf(rel, sizeof(rel), HP "%s/surplus_hugepages", sizes[i]);
-                put(rel, "0\n");
-                for (unsigned node = 0; node < 2; node++) {
-                        snprintf(rel, sizeof(rel), NODE "%u/hugepages/hugepages-%s/free_hugepages", node, sizes[i]);
-                        put(rel, "0\n");
-                        snprintf(rel, sizeof(rel), NODE "%u/hugepages/hugepages-%s/surplus_hugepages", node, sizes[i]);
-                        put(rel, "0\n");
-                }
-        }
-        put(NODE "0/compact", "");
-        put(NODE "1/compact", "");
-        put("proc/sys/vm/compact_memory", "");
-        put("proc/sys/kernel/osrelease", "6.18.0-fuzz\n");
-        put("proc/sys/kernel/arch", "x86_64\n");
-        put("proc/cmdline", "root=/dev/vda ro quiet\n");
-        put("proc/meminfo", "MemTotal:        4194304 kB\nMemFree:         4000000 kB\n");
-        put("proc/vmstat", "nr_free_pages 1000\nnr_memmap_pages 100\nnr_memmap_boot_pages 16284\n");
-        put("sys/devices/system/memory/block_size_bytes", "8000000\n");
-        for (unsigned b = 0; b < 32; b++) {
-                snprintf(rel, sizeof(rel), "sys/devices/system/memory/memory%u/online", b);
-                put(rel, "1\n");
-        }
         snprintf(state_dir, sizeof(state_dir), "%s/state", root);
-        if (mkdir(state_dir, 0755) < 0)
-                die(state_dir);
         snprintf(conf_path, sizeof(conf_path), "%s/etc/hugevmd/hugevmd.conf", root);
-        snprintf(text, sizeof(text),
-                 "[Daemon]\nHVO=no\nRefreshSec=10\nStateDirectory=%s\nMetricsListen=no\n\n[Pool 2M]\nPages=4\n", state_dir);
-        put("etc/hugevmd/hugevmd.conf", text);
+        fake_kernel(root, "6.18.0-fuzz", "x86_64", "root=/dev/vda ro quiet", 0);
+        fake_file(root, "proc/meminfo", "MemTotal:        4194304 kB\nMemFree:         4000000 kB\n");
+        fake_memory(root, 32, "8000000");   /* 32 x 128 MiB = 4 GiB */
+        fake_vmstat(root, 100, 16284);
+        fake_dir(root, "state");
+        fake_pools();
+        fake_file(root, "etc/hugevmd/hugevmd.conf",
+                  "[Daemon]\nHVO=no\nRefreshSec=10\nStateDirectory=%s\nMetricsListen=no\n\n[Pool 2M]\nPages=4\n", state_dir);
         log_set_max_level(LOG_CRIT); /* the daemon's warnings about the fuzz are expected */
+        /* As main.c: a peer gone is a write error, not a signal. And never
+         * systemd's: sd_notify and socket activation stay off. */
+        signal(SIGPIPE, SIG_IGN);
+        unsetenv("NOTIFY_SOCKET");
+        unsetenv("WATCHDOG_USEC");
+        unsetenv("LISTEN_FDS");
+        unsetenv("LISTEN_PID");
 }
 
 
-/* ---- one daemon per input, set up as main.c does ------------------------- */
+/* ---- one daemon per input, assembled as main.c does ---------------------- */
 
-static void setup(struct daemon *d, uv_loop_t *loop)
+static bool daemon_stopped;        /* CORE_EV_STOPPED was published */
+static size_t notifications;       /* notifications the core's events make */
+
+/* The harness's observer: every event's notification (what server.c would
+ * tell subscribers) is a valid message; and main.c's on_stopped: once the core
+ * stopped, the waits go. */
+static void on_event(void *data, struct core *core, const struct core_event *ev)
+{
+        struct daemon *d = data;
+        json_object *n = status_notification(ev), *v;
+
+        (void)core;
+        if (n) {
+                check_line(n, "notification");
+                CHECK(!json_object_object_get_ex(n, PROTO_F_ID, NULL), "notification with an id");
+                CHECK(json_object_object_get_ex(n, PROTO_F_METHOD, &v) && json_object_is_type(v, json_type_string),
+                      "notification without method");
+                notifications++;
+                json_object_put(n);
+        }
+        if (ev->kind == CORE_EV_STOPPED) {
+                CHECK(!daemon_stopped, "stopped published twice");
+                daemon_stopped = true;
+                waits_free(d);
+        }
+}
+
+/*
+ * main.c's order: core_open, core_init, the edges (metrics, observers, waits,
+ * the stop observer, then the control socket on socket_path unless NULL),
+ * core_start. Not main.c's signal handlers and sd_notify (the fuzzer's process
+ * is not a service).
+ */
+static void setup(struct daemon *d, uv_loop_t *loop, const char *socket_path)
 {
         struct config_errors errors = { 0 };
+        int r;
 
         memset(d, 0, sizeof(*d));
-        d->root = root;
-        d->config_path = conf_path;
-        d->state_dir_override = state_dir;
-        if (vmm_ctx_new(root, NULL, &d->ctx) < 0 || vmm_ctx_new(root, NULL, &d->worker_ctx) < 0)
-                abort();
-        if (config_load(conf_path, false, d->ctx, &d->cfg, &errors) < 0) {
+        daemon_stopped = false;
+        r = core_open(&d->core, root, conf_path, false, state_dir, &errors);
+        if (r < 0) {
                 for (size_t i = 0; i < errors.n; i++)
                         fprintf(stderr, "%s\n", errors.lines[i]);
+                fprintf(stderr, FUZZ_NAME ": core_open: %s\n", strerror(-r));
                 abort();
         }
         if (uv_loop_init(loop) < 0)
                 abort();
         d->loop = loop;
-        reconcile_init(d);
-        if (metrics_new(&d->metrics) < 0)
+        core_init(&d->core, loop);
+        if ((r = metrics_new(&d->metrics)) < 0 || (r = observers_init(d)) < 0 || (r = waits_init(d)) < 0 ||
+            (r = core_subscribe(&d->core, on_event, d)) < 0) {
+                fprintf(stderr, FUZZ_NAME ": setting up the edges: %s\n", strerror(-r));
                 abort();
-        reconcile_refresh(d);
+        }
+        if (socket_path) {
+                r = server_start(d, socket_path);
+                CHECK(r == 0, "server_start: %s", strerror(-r));
+        }
+        core_start(&d->core);
 }
 
-static __attribute__((unused)) size_t count_waits(const struct daemon *d)
-{
-        size_t n = 0;
-
-        for (const struct pending_wait *w = d->waits; w; w = w->next)
-                n++;
-        return n;
-}
-
+/* main.c's daemon_stop and the end of its main: stop serving, stop the core
+ * (a running resize chunk finishes first), run the loop until every handle
+ * closed, free. */
 static void teardown(struct daemon *d)
 {
         int r;
 
-        /* Let a running resize chunk finish; start no new one. */
-        d->stopping = true;
-        while (d->job_running)
-                uv_run(d->loop, UV_RUN_ONCE);
-        rpc_waits_free(d);
-        reconcile_close(d);
+        if (d->server)
+                server_stop(d);
+        core_stop(&d->core);
         uv_run(d->loop, UV_RUN_DEFAULT);
+        CHECK(daemon_stopped, "the loop ended but the core never published stopped");
+        CHECK(!d->waits && !d->server, "the loop ended with %s left", d->waits ? "waits" : "the server");
         r = uv_loop_close(d->loop);
         CHECK(r == 0, "uv_loop_close: %s (a handle was left open)", uv_strerror(r));
         metrics_free(d->metrics);
-        config_free(d->cfg);
-        host_free(d);
-        free(d->nodes);
-        vmm_ctx_free(d->ctx);
-        vmm_ctx_free(d->worker_ctx);
+        core_free(&d->core);
 }
 
 /* ---- message checks ------------------------------------------------------ */
 
+/* One of proto.h's error codes (its list, so a new code needs no edit here). */
 static bool known_code(int64_t code)
 {
-        static const int codes[] = {
-                PROTO_ERR_PARSE, PROTO_ERR_INVALID_REQUEST, PROTO_ERR_METHOD_NOT_FOUND, PROTO_ERR_INVALID_PARAMS,
-                PROTO_ERR_INTERNAL, PROTO_ERR_PERMISSION, PROTO_ERR_KERNEL, PROTO_ERR_UNSUPPORTED,
-                PROTO_ERR_SHORTFALL, PROTO_ERR_BUSY, PROTO_ERR_LIMIT, PROTO_ERR_TIMEOUT, PROTO_ERR_CONFIG,
-                PROTO_ERR_STATE,
-        };
+#define FUZZ_CODE_(id, value, name) value,
+        static const int codes[] = { PROTO_ERRORS(FUZZ_CODE_) };
+#undef FUZZ_CODE_
         for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
                 if (code == codes[i])
                         return true;
@@ -251,8 +249,167 @@ static __attribute__((unused)) int error_code(json_object *reply)
         return json_object_get_int(code);
 }
 
-/* What the line is, read independently: a request (with id), a notification
- * (an object without id), or not a JSON object at all (NULL). */
+/* ---- what a request line is, read independently -------------------------- */
+
+/*
+ * The protocol takes exactly JSON (RFC 8259), in UTF-8, with no string
+ * holding U+0000 (C would see only its head). The grammar and the NUL rule are
+ * checked here, from the RFC rather than from the daemon's scanner
+ * (rpc-params.c), so the two are compared on every line; UTF-8 is json-c's
+ * (JSON_TOKENER_VALIDATE_UTF8), as the daemon's.
+ */
+struct json_text {
+        const char *p, *end;
+};
+
+static bool json_more(const struct json_text *t, size_t n)
+{
+        return (size_t)(t->end - t->p) >= n;
+}
+
+static void json_ws(struct json_text *t)
+{
+        while (json_more(t, 1) && strchr(" \t\n\r", *t->p) && *t->p)
+                t->p++;
+}
+
+static bool json_digits(struct json_text *t)
+{
+        const char *from = t->p;
+
+        while (json_more(t, 1) && *t->p >= '0' && *t->p <= '9')
+                t->p++;
+        return t->p > from;
+}
+
+/* number = [ minus ] int [ frac ] [ exp ]; int = zero / ( digit1-9 *DIGIT ) */
+static bool json_number(struct json_text *t)
+{
+        if (json_more(t, 1) && *t->p == '-')
+                t->p++;
+        if (json_more(t, 1) && *t->p == '0')
+                t->p++;
+        else if (!json_more(t, 1) || *t->p < '1' || *t->p > '9' || !json_digits(t))
+                return false;
+        if (json_more(t, 1) && *t->p == '.') {
+                t->p++;
+                if (!json_digits(t))
+                        return false;
+        }
+        if (json_more(t, 1) && (*t->p == 'e' || *t->p == 'E')) {
+                t->p++;
+                if (json_more(t, 1) && (*t->p == '+' || *t->p == '-'))
+                        t->p++;
+                if (!json_digits(t))
+                        return false;
+        }
+        return true;
+}
+
+/* string = quotation-mark *char quotation-mark; no control characters unescaped. */
+static bool json_string(struct json_text *t)
+{
+        if (!json_more(t, 1) || *t->p++ != '"')
+                return false;
+        while (json_more(t, 1)) {
+                unsigned char c = (unsigned char)*t->p++;
+
+                if (c == '"')
+                        return true;
+                if (c < 0x20)
+                        return false;
+                if (c != '\\')
+                        continue;
+                if (!json_more(t, 1))
+                        return false;
+                c = (unsigned char)*t->p++;
+                if (c == 'u') {
+                        unsigned cp = 0;
+
+                        for (int i = 0; i < 4; i++, t->p++) {
+                                if (!json_more(t, 1) || !strchr("0123456789abcdefABCDEF", *t->p) || !*t->p)
+                                        return false;
+                                cp = cp * 16 + (unsigned)(*t->p <= '9' ? *t->p - '0' : (*t->p | 0x20) - 'a' + 10);
+                        }
+                        if (cp == 0)
+                                return false; /* the NUL rule */
+                } else if (!c || !strchr("\"\\/bfnrt", c))
+                        return false;
+        }
+        return false;
+}
+
+static bool json_value(struct json_text *t, unsigned depth);
+
+/* object = { [ member *( , member ) ] }; array = [ [ value *( , value ) ] ] */
+static bool json_container(struct json_text *t, unsigned depth)
+{
+        bool object = *t->p == '{';
+        char close = object ? '}' : ']';
+
+        t->p++;
+        json_ws(t);
+        if (json_more(t, 1) && *t->p == close) {
+                t->p++;
+                return true;
+        }
+        for (;;) {
+                json_ws(t);
+                if (object) {
+                        if (!json_string(t))
+                                return false;
+                        json_ws(t);
+                        if (!json_more(t, 1) || *t->p++ != ':')
+                                return false;
+                }
+                if (!json_value(t, depth + 1))
+                        return false;
+                json_ws(t);
+                if (!json_more(t, 1))
+                        return false;
+                if (*t->p == close) {
+                        t->p++;
+                        return true;
+                }
+                if (*t->p++ != ',')
+                        return false;
+        }
+}
+
+static bool json_value(struct json_text *t, unsigned depth)
+{
+        static const char *const literals[] = { "true", "false", "null" };
+
+        json_ws(t);
+        if (!json_more(t, 1) || depth > 64)
+                return false; /* (deeper than any nesting the daemon takes: json-c decides) */
+        if (*t->p == '{' || *t->p == '[')
+                return json_container(t, depth);
+        if (*t->p == '"')
+                return json_string(t);
+        if (*t->p == '-' || (*t->p >= '0' && *t->p <= '9'))
+                return json_number(t);
+        for (size_t i = 0; i < sizeof(literals) / sizeof(literals[0]); i++)
+                if (json_more(t, strlen(literals[i])) && memcmp(t->p, literals[i], strlen(literals[i])) == 0) {
+                        t->p += strlen(literals[i]);
+                        return true;
+                }
+        return false;
+}
+
+/* JSON-text = ws value ws */
+static bool is_json_text(const char *text, size_t len)
+{
+        struct json_text t = { text, text + len };
+
+        if (!json_value(&t, 0))
+                return false;
+        json_ws(&t);
+        return t.p == t.end;
+}
+
+/* What the line is: a request (with id), a notification (an object without
+ * id), or not a JSON object at all (NULL). */
 struct expect {
         json_object *req;   /* owned */
         bool has_id;
@@ -262,23 +419,22 @@ struct expect {
 
 static void expect_of(const char *line, size_t len, struct expect *e)
 {
-        struct json_tokener *tok = json_tokener_new_ex(PROTO_MAX_DEPTH);
+        struct json_tokener *tok;
         json_object *v;
 
         memset(e, 0, sizeof(*e));
+        if (!is_json_text(line, len))
+                return;
+        /* The nesting limit and UTF-8 as the daemon has them (proto.h, json-c). */
+        tok = json_tokener_new_ex(PROTO_MAX_DEPTH);
         if (!tok)
                 abort();
+        json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
         e->req = json_tokener_parse_ex(tok, line, (int)len);
-        size_t end = json_tokener_get_parse_end(tok);
-        if (!e->req && json_tokener_get_error(tok) == json_tokener_continue) {
-                /* The end of the line ends the text (a bare number, a // comment). */
-                e->req = json_tokener_parse_ex(tok, "", 1);
-                end = len;
-        }
+        if (!e->req && json_tokener_get_error(tok) == json_tokener_continue)
+                e->req = json_tokener_parse_ex(tok, "", 1); /* a bare number: the end of the line ends it */
         bool ok = e->req && json_tokener_get_error(tok) == json_tokener_success;
         json_tokener_free(tok);
-        for (; ok && end < len; end++)
-                ok = line[end] == ' ' || line[end] == '\t' || line[end] == '\r';
         if (!ok || !json_object_is_type(e->req, json_type_object)) {
                 json_object_put(e->req);
                 e->req = NULL;

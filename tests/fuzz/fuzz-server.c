@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer harness: the control socket end to end. The fuzz input is sent
- * as raw bytes over a real Unix socket to the real server (daemon/server.c:
+ * as raw bytes over a real Unix socket to the real server (daemon/api/server.c:
  * line framing, CRLF and blank-line tolerance, the last line without '\n',
- * limits) in front of the real dispatcher and daemon on the fake machine of
- * fuzz-daemon.h; then the client half-closes and reads every reply.
- * Only main.c's shutdown is replaced (fuzz-daemon.h).
+ * limits, subscriptions, parked waits and their late replies) in front of the
+ * real dispatcher and daemon on the fake machine of fuzz-daemon.h, all linked
+ * from daemon/libhugevmd.a and assembled as main.c does; then the client
+ * half-closes and reads every reply. Nothing is replaced.
  *
  * Properties (docs/DESIGN.md "Control protocol"):
  *   - every line the server sends is one complete JSON-RPC 2.0 message
@@ -100,12 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *out = NULL;
         size_t out_len = 0, out_cap = 0, sent = 0;
         bool eof = false, may_linger;
-        int fd, r;
+        int fd;
 
         reset_machine();
-        setup(&d, &loop);
-        r = server_start(&d, sock_path);
-        CHECK(r == 0, "server_start: %s", strerror(-r));
+        setup(&d, &loop, sock_path);
 
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
@@ -146,8 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 eof = true;
                         break;
                 }
-                uv_run(&loop, d.job_running ? UV_RUN_ONCE : UV_RUN_NOWAIT);
-                idle = progress || d.job_running ? 0 : idle + 1;
+                uv_run(&loop, d.core.job_running ? UV_RUN_ONCE : UV_RUN_NOWAIT);
+                idle = progress || d.core.job_running ? 0 : idle + 1;
         }
         close(fd);
 
@@ -167,7 +166,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 CHECK(replies <= requests, "%zu requests with an id, but %zu replies with an id", requests, replies);
         free(out);
 
-        server_stop(&d);
         teardown(&d);
         return 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libFuzzer harness: hugevmd's state file (daemon/state.c), the runtime
+ * libFuzzer harness: hugevmd's state file (daemon/core/state.c), the runtime
  * targets a restart (or a kill -9) reads back.
  *
  * Each input is used twice:

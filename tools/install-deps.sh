@@ -7,7 +7,8 @@ packages=(build-essential autoconf automake libtool pkg-config
           libuv1-dev libjson-c-dev libsystemd-dev libhugetlbfs-dev libhugetlbfs-bin
           libinih-dev libmicrohttpd-dev
           systemd python3 socat util-linux prometheus strace
-          valgrind clang libclang-rt-14-dev)
+          valgrind clang libclang-rt-14-dev
+          libfuse3-dev fuse3)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")

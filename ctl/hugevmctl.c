@@ -428,6 +428,18 @@ static void print_state(json_object *o)
         printf("%s%s%s\n", get_str(o, PROTO_F_STATE, "?"), *reason ? ": " : "", reason);
 }
 
+/* "14.0 MiB", "14.0 MiB (estimated)" when the model's, "-" when not known. */
+static void fmt_saved(json_object *o, char *buf, size_t len)
+{
+        char h[32];
+        if (!has_int(o, PROTO_F_SAVED_BYTES)) {
+                snprintf(buf, len, "-");
+                return;
+        }
+        snprintf(buf, len, "%s%s", human_bytes((uint64_t)get_int(o, PROTO_F_SAVED_BYTES, 0), h, sizeof(h)),
+                 get_bool(o, PROTO_F_SAVED_EXACT, true) ? "" : " (estimated)");
+}
+
 static void print_pools_table(json_object *pools)
 {
         printf("%-10s %-4s %8s %8s %8s %8s %8s %9s %-22s %s\n",
@@ -435,8 +447,7 @@ static void print_pools_table(json_object *pools)
         for (size_t i = 0; i < json_object_array_length(pools); i++) {
                 json_object *p = json_object_array_get_idx(pools, i);
                 char a[32], b[32], d[32], e[32], f[32], g[32], h[32], saved[48];
-                snprintf(saved, sizeof(saved), "%s%s", human_bytes((uint64_t)get_int(p, PROTO_F_SAVED_BYTES, 0), h, sizeof(h)),
-                         get_bool(p, PROTO_F_SAVED_EXACT, true) ? "" : " (estimated)");
+                fmt_saved(p, saved, sizeof(saved));
                 printf("%-10s %-4s %8s %8s %8s %8s %8s %9s %-22s ",
                        get_str(p, PROTO_F_SIZE, "?"), "all",
                        fmt_count(p, PROTO_F_PAGES, a, sizeof(a)), fmt_count(p, PROTO_F_FREE, b, sizeof(b)),
@@ -448,11 +459,13 @@ static void print_pools_table(json_object *pools)
                 for (size_t k = 0; nodes && json_object_is_type(nodes, json_type_array) &&
                                    k < json_object_array_length(nodes); k++) {
                         json_object *n = json_object_array_get_idx(nodes, k);
+                        fmt_saved(n, saved, sizeof(saved));
                         printf("%-10s %-4s %8s %8s %8s %8s %8s %9s %-22s ", "",
                                fmt_count(n, PROTO_F_NODE, h, sizeof(h)),
                                fmt_count(n, PROTO_F_PAGES, a, sizeof(a)), fmt_count(n, PROTO_F_FREE, b, sizeof(b)),
                                "-", fmt_count(n, PROTO_F_SURPLUS, e, sizeof(e)),
-                               fmt_count(n, PROTO_F_TARGET, f, sizeof(f)), "-", "-");
+                               fmt_count(n, PROTO_F_TARGET, f, sizeof(f)), fmt_count(n, PROTO_F_OPTIMIZED_PAGES, g, sizeof(g)),
+                               saved);
                         print_state(n);
                 }
         }

@@ -367,7 +367,11 @@ static const struct pool_gauge pool_gauges[] = {
         { "hugevm_saved_bytes", PROTO_F_SAVED_BYTES,
           "Bytes of vmemmap freed by HVO for this page size." },
         { "hugevm_saved_exact", PROTO_F_SAVED_EXACT,
-          "1 when hugevm_saved_bytes for this size is exact, 0 when the split between sizes is estimated." },
+          "1 when hugevm_saved_bytes for this size is measured by the kernel's memmap counters, 0 when it is the model's estimate." },
+        { "hugevm_model_optimized_pages", PROTO_F_MODEL_OPTIMIZED,
+          "Hugepages of this size the daemon's model says are optimized (never corrected by the kernel's counters)." },
+        { "hugevm_pool_model_saved_bytes", PROTO_F_MODEL_SAVED,
+          "Bytes of vmemmap freed by HVO for this page size, as the daemon's model says." },
 };
 
 static const struct pool_gauge node_gauges[] = {
@@ -376,6 +380,12 @@ static const struct pool_gauge node_gauges[] = {
         { "hugevm_node_pages", PROTO_F_PAGES, "Hugepages in the pool on this NUMA node." },
         { "hugevm_node_free_pages", PROTO_F_FREE, "Hugepages not in use on this NUMA node." },
         { "hugevm_node_surplus_pages", PROTO_F_SURPLUS, "Surplus hugepages on this NUMA node." },
+        { "hugevm_node_saved_bytes", PROTO_F_SAVED_BYTES,
+          "Bytes of vmemmap freed by HVO for this page size on this NUMA node (absent when the node files do not add up to the pool)." },
+        { "hugevm_node_saved_exact", PROTO_F_SAVED_EXACT,
+          "1 when hugevm_node_saved_bytes is measured by the kernel's memmap counters around the daemon's own writes, 0 when estimated." },
+        { "hugevm_node_model_saved_bytes", PROTO_F_MODEL_SAVED,
+          "Bytes of vmemmap freed by HVO for this page size on this NUMA node, as the daemon's model says." },
 };
 
 static const char *const pool_states[] = {

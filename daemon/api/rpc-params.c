@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -83,6 +84,30 @@ static bool scan_number(struct scan *s)
         return true;
 }
 
+/* One UTF-8 character starting at s->p (its lead byte c already taken):
+ * RFC 3629, so no overlong forms, no surrogates, nothing above U+10FFFF. */
+static bool scan_utf8(struct scan *s, unsigned char c)
+{
+        unsigned n;
+        uint32_t cp, min;
+        if (c >= 0xC2 && c <= 0xDF)
+                n = 1, cp = c & 0x1F, min = 0x80;
+        else if (c >= 0xE0 && c <= 0xEF)
+                n = 2, cp = c & 0x0F, min = 0x800;
+        else if (c >= 0xF0 && c <= 0xF4)
+                n = 3, cp = c & 0x07, min = 0x10000;
+        else
+                return scan_fail(s, "invalid UTF-8 inside a JSON string");
+        for (unsigned i = 0; i < n; i++, s->p++) {
+                if (s->p == s->end || ((unsigned char)*s->p & 0xC0) != 0x80)
+                        return scan_fail(s, "invalid UTF-8 inside a JSON string");
+                cp = cp << 6 | ((unsigned char)*s->p & 0x3F);
+        }
+        if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+                return scan_fail(s, "invalid UTF-8 inside a JSON string (overlong, a surrogate or beyond U+10FFFF)");
+        return true;
+}
+
 static bool scan_string(struct scan *s)
 {
         s->p++;   /* the opening quote */
@@ -92,6 +117,11 @@ static bool scan_string(struct scan *s)
                         return true;
                 if (c < 0x20)
                         return scan_fail(s, "a control character inside a JSON string");
+                if (c >= 0x80) {
+                        if (!scan_utf8(s, c))
+                                return false;
+                        continue;
+                }
                 if (c != '\\')
                         continue;
                 if (s->p == s->end)

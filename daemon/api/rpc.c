@@ -340,6 +340,9 @@ static json_object *m_wait(struct call *c)
 
 static json_object *m_subscribe(struct call *c)
 {
+        /* A request with no connection (tests, fuzzers) has nowhere to stream to. */
+        if (!c->client)
+                FAIL(c, PROTO_ERR_INTERNAL, "subscribe needs a connection");
         server_client_set_subscribed(c->client);
         json_object *o = json_object_new_object();
         json_object_object_add(o, PROTO_F_SUBSCRIBED, json_object_new_boolean(true));

@@ -171,7 +171,10 @@ json_object *waits_start(struct daemon *d, struct client *client, json_object *i
                          const struct wait_spec *spec)
 {
         reconcile_refresh_shared(&d->core);
-        json_object *now = outcome(d, id, spec, spec->has_timeout && spec->timeout_ms == 0);
+        /* Without a connection (tests, fuzzers) a wait cannot be parked: it is
+         * answered at once, as with timeout_ms 0. */
+        bool at_once = (spec->has_timeout && spec->timeout_ms == 0) || !client;
+        json_object *now = outcome(d, id, spec, at_once);
         if (now || !reply_wanted)
                 return now;
         if (client_waits(d->waits, client) >= WAITS_MAX_PER_CLIENT) {

@@ -24,7 +24,8 @@ struct wait_spec {
 /* Set up d->waits and follow the core's refreshes. Negative errno. */
 int waits_init(struct daemon *d);
 /* The reply a wait gets now, or NULL when it was parked (its reply comes
- * later on client). A notification (id NULL, !reply_wanted) is never parked. */
+ * later on client). A notification (id NULL, !reply_wanted) is never parked;
+ * with client NULL (no connection) the wait is answered at once. */
 json_object *waits_start(struct daemon *d, struct client *client, json_object *id, bool reply_wanted,
                          const struct wait_spec *spec);
 /* client has a wait parked on pool (it is told that pool's notifications). */

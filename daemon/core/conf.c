@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <sys/un.h>
 
+#include "fileio.h"
 #include "proto.h"
 
 /* Parser state for one load: the config being built, where we are, what went wrong. */
@@ -24,11 +26,13 @@ struct loader {
         struct config_errors *errors;
         const char *file;
         unsigned line;        /* counted by our reader: inih calls the handler right after reading it */
-        FILE *f;
+        const char *text;     /* the file being parsed, read whole and checked (read_checked) */
+        size_t len, pos;
         unsigned *nodes;      /* nodes present on the machine */
         size_t n_nodes;
+        uint64_t mem_bytes;   /* MemTotal: the bound of every target (target_check_bound) */
         char bad_section[128]; /* reported once, not once per key */
-        bool at_line_start;   /* the next read starts a new line (not the rest of a long one) */
+        bool lost_error;      /* a problem found, but no memory to describe it */
 };
 
 void config_errors_clear(struct config_errors *e)
@@ -53,14 +57,15 @@ static void add_error(struct loader *l, const char *fmt, ...)
                         line = NULL;
         } else if (asprintf(&line, "%s: %s", l->file, reason) < 0)
                 line = NULL;
-        char **n = realloc(l->errors->lines, (l->errors->n + 1) * sizeof *n);
-        if (!n || !line) {
+        char **n = line ? realloc(l->errors->lines, (l->errors->n + 1) * sizeof *n) : NULL;
+        if (!n) {
                 free(line);
-                free(n == l->errors->lines ? NULL : n);
+                l->lost_error = true;   /* the config is still refused */
                 return;
         }
-        n[l->errors->n++] = line;
+        /* realloc freed the old block if it moved this one: keep the new one whatever follows. */
         l->errors->lines = n;
+        n[l->errors->n++] = line;
 }
 
 static int parse_bool(const char *v, bool *ret)
@@ -137,6 +142,53 @@ int config_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t 
         return 0;
 }
 
+uint64_t target_max_pages(uint64_t mem_bytes, uint64_t size_kb)
+{
+        return size_kb ? mem_bytes / 1024 / size_kb : 0;   /* floor(mem / (size_kb * 1024)), never overflowing */
+}
+
+int target_pages_check(uint64_t mem_bytes, uint64_t size_kb, uint64_t pages, char *why, size_t why_len)
+{
+        uint64_t max = target_max_pages(mem_bytes, size_kb);
+        char label[32], mem[32];
+        if (pages <= max)
+                return 0;
+        vmm_size_label(size_kb, label, sizeof label);
+        vmm_size_format_human(mem_bytes, mem, sizeof mem);
+        snprintf(why, why_len, "%" PRIu64 " pages of %s exceed this machine's memory (%s, at most %" PRIu64 " pages)",
+                 pages, label, mem, max);
+        return -ERANGE;
+}
+
+int target_check_bound(const struct target *t, uint64_t mem_bytes, char *why, size_t why_len)
+{
+        char reason[256];
+        if (t->has_pages && target_pages_check(mem_bytes, t->size_kb, t->pages, reason, sizeof reason) < 0) {
+                snprintf(why, why_len, "pages: %s", reason);
+                return -ERANGE;
+        }
+        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                if ((t->node_mask & (UINT64_C(1) << node)) &&
+                    target_pages_check(mem_bytes, t->size_kb, t->node_pages[node], reason, sizeof reason) < 0) {
+                        snprintf(why, why_len, "nodes.%u: %s", node, reason);
+                        return -ERANGE;
+                }
+        if (t->has_overcommit && target_pages_check(mem_bytes, t->size_kb, t->overcommit, reason, sizeof reason) < 0) {
+                snprintf(why, why_len, "overcommit: %s", reason);
+                return -ERANGE;
+        }
+        return 0;
+}
+
+uint64_t config_mem_bytes(vmm_ctx *ctx)
+{
+        uint64_t bytes;
+        struct sysinfo si;
+        if (vmm_memtotal(ctx, &bytes) == 0)
+                return bytes;
+        return sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit : UINT64_MAX;
+}
+
 static bool node_exists(const struct loader *l, unsigned node)
 {
         for (size_t i = 0; i < l->n_nodes; i++)
@@ -191,24 +243,32 @@ static int parse_pages(struct loader *l, const struct target *t, const char *key
 {
         char label[32];
         vmm_size_label(t->size_kb, label, sizeof label);
+        uint64_t pages, bytes;
+        char why[256];
         if (!is_size) {
-                int r = vmm_count_parse(value, ret);
-                if (r < 0)
+                int r = vmm_count_parse(value, &pages);
+                if (r < 0) {
                         add_error(l, "%s=%s: %s", key, value,
                                   r == -ERANGE ? "number too large" : "not a page count (digits only)");
-                return r;
+                        return r;
+                }
+        } else {
+                int r = vmm_size_parse(value, &bytes);
+                if (r < 0) {
+                        add_error(l, "%s=%s: not a size (write it like 512M or 1G)", key, value);
+                        return r;
+                }
+                if (bytes % (t->size_kb * 1024)) {
+                        add_error(l, "%s=%s is not a multiple of the %s page size", key, value, label);
+                        return -EINVAL;
+                }
+                pages = bytes / (t->size_kb * 1024);
         }
-        uint64_t bytes;
-        int r = vmm_size_parse(value, &bytes);
-        if (r < 0) {
-                add_error(l, "%s=%s: not a size (write it like 512M or 1G)", key, value);
-                return r;
+        if (target_pages_check(l->mem_bytes, t->size_kb, pages, why, sizeof why) < 0) {
+                add_error(l, "%s=%s: %s", key, value, why);
+                return -ERANGE;
         }
-        if (bytes % (t->size_kb * 1024)) {
-                add_error(l, "%s=%s is not a multiple of the %s page size", key, value, label);
-                return -EINVAL;
-        }
-        *ret = bytes / (t->size_kb * 1024);
+        *ret = pages;
         return 0;
 }
 
@@ -232,6 +292,37 @@ static int resolve_user(const char *name, int64_t *ret)
         return 0;
 }
 
+/* Mount= as the kernel shows a mount point in /proc/mounts, where it is
+ * looked up by name: "//" and "/./" collapsed, no trailing '/'. ".." is
+ * refused, not resolved: by text it would be wrong past a symlink, and by
+ * the filesystem it would follow one. -EINVAL also for a relative path or "/". */
+static int normalize_mount_path(const char *value, char *out, size_t out_len)
+{
+        size_t n = 0;
+        if (value[0] != '/')
+                return -EINVAL;
+        for (const char *c = value;;) {
+                c += strspn(c, "/");
+                size_t len = strcspn(c, "/");
+                if (len == 0)
+                        break;
+                if (len == 2 && c[0] == '.' && c[1] == '.')
+                        return -EINVAL;
+                if (!(len == 1 && c[0] == '.')) {
+                        if (n + 1 + len >= out_len)
+                                return -ENAMETOOLONG;
+                        out[n++] = '/';
+                        memcpy(out + n, c, len);
+                        n += len;
+                }
+                c += len;
+        }
+        if (n == 0)
+                return -EINVAL;
+        out[n] = '\0';
+        return 0;
+}
+
 static void handle_mount_key(struct loader *l, struct mount_spec *m, const struct target *t, const char *name,
                              const char *value)
 {
@@ -240,17 +331,40 @@ static void handle_mount_key(struct loader *l, struct mount_spec *m, const struc
         char *end;
 
         if (strcmp(name, "Mount") == 0) {
-                if (*value && (value[0] != '/' || strlen(value) >= sizeof(((struct vmm_mount *)0)->path) ||
-                               strstr(value, "/../") || strcmp(value, "/") == 0)) {
-                        add_error(l, "Mount=%s: needs an absolute path (not /), without /../", value);
+                char path[sizeof(((struct vmm_mount *)0)->path)];
+                size_t bad = 0;
+                m->path_refused = true;   /* until it passes */
+                if (!*value) {
+                        set_string(&m->path, NULL);
+                        m->path_refused = false;
                         return;
                 }
-                for (size_t i = 0; *value && i < l->c->n_pools; i++)
-                        if (&l->c->mounts[i] != m && l->c->mounts[i].path && strcmp(l->c->mounts[i].path, value) == 0) {
+                int r = normalize_mount_path(value, path, sizeof path);
+                if (r < 0) {
+                        if (r == -ENAMETOOLONG)
+                                add_error(l, "Mount=%s: longer than %zu bytes", value, sizeof path - 1);
+                        else
+                                add_error(l, "Mount=%s: needs an absolute path (not /), without .. components", value);
+                        return;
+                }
+                for (size_t i = 0; i < l->c->n_pools; i++)
+                        if (&l->c->mounts[i] != m && l->c->mounts[i].path && strcmp(l->c->mounts[i].path, path) == 0) {
                                 add_error(l, "Mount=%s: already the mount point of another [Pool] section", value);
                                 return;
                         }
-                set_string(&m->path, value);
+                /* Checked now for --check-config and reload; the mount itself checks again. */
+                r = vmm_mount_point_check(l->ctx, path, &bad);
+                if (r == -ELOOP)
+                        add_error(l, "Mount=%s: %.*s is a symbolic link; mount points are not followed through "
+                                  "symlinks (write the path it points to)", value, (int)bad, path);
+                else if (r == -ENOTDIR)
+                        add_error(l, "Mount=%s: %.*s is not a directory", value, (int)bad, path);
+                else if (r < 0)
+                        add_error(l, "Mount=%s: cannot check the mount point: %s", value, strerror(-r));
+                else {
+                        set_string(&m->path, path);
+                        m->path_refused = false;
+                }
                 return;
         }
         m->has_extras = true;
@@ -498,33 +612,77 @@ static void check_section_header(struct loader *l, const char *text)
         snprintf(l->bad_section, sizeof l->bad_section, "%s", section);
 }
 
-/* fgets that counts lines, so the handler knows where it is. */
-static char *counting_reader(char *str, int num, void *stream)
+/*
+ * inih reads a line into a buffer of INI_MAX_LINE bytes (Debian's: 200) and
+ * takes whatever did not fit as the next line: the end of a long comment
+ * would become a key. So every file is read whole and its lines checked here,
+ * before inih sees it: a line (without its newline) may hold INI_MAX_LINE - 2
+ * bytes, the buffer's room beside the newline and the NUL.
+ */
+#define CONF_LINE_MAX (INI_MAX_LINE - 2)
+#define CONF_FILE_MAX (1024 * 1024)
+
+/* Every line too long and every NUL byte (which would cut a line short for
+ * inih), each reported at its line. false: the file is not to be parsed. */
+static bool lines_fit(struct loader *l, const char *text, size_t len)
 {
-        struct loader *l = stream;
-        bool line_start = l->at_line_start;
-        char *s = fgets(str, num, l->f);
-        if (s) {
-                size_t n = strlen(s);
-                l->at_line_start = n > 0 && s[n - 1] == '\n';
-                if (line_start) {
-                        l->line++;
-                        check_section_header(l, s);
+        bool fit = true;
+        l->line = 0;
+        for (size_t pos = 0; pos < len;) {
+                const char *start = text + pos, *nl = memchr(start, '\n', len - pos);
+                size_t n = nl ? (size_t)(nl - start) : len - pos;
+                l->line++;
+                if (n > CONF_LINE_MAX) {
+                        add_error(l, "line longer than %d bytes", CONF_LINE_MAX);
+                        fit = false;
                 }
+                if (memchr(start, '\0', n)) {
+                        add_error(l, "holds a NUL byte");
+                        fit = false;
+                }
+                pos += n + (nl != NULL);
         }
-        return s;
+        l->line = 0;
+        return fit;
 }
 
+/* inih's reader: the next whole line of the checked text, counted, so the
+ * handler knows where it is. */
+static char *line_reader(char *str, int num, void *stream)
+{
+        struct loader *l = stream;
+        if (l->pos >= l->len)
+                return NULL;
+        const char *start = l->text + l->pos, *nl = memchr(start, '\n', l->len - l->pos);
+        size_t n = nl ? (size_t)(nl - start) + 1 : l->len - l->pos;
+        l->line++;
+        if (num < 2 || n > (size_t)num - 1) {
+                /* An inih built with a smaller buffer than its header says: stop, never half-read. */
+                add_error(l, "line longer than %d bytes", num - 2);
+                l->pos = l->len;
+                return NULL;
+        }
+        memcpy(str, start, n);
+        str[n] = '\0';
+        l->pos += n;
+        check_section_header(l, str);
+        return str;
+}
+
+/* Only a regular file is read (see read_regular_file); a symlink to one is
+ * followed: the configuration directory is root's, and config files linked
+ * from elsewhere are common. */
 static void parse_file(struct loader *l, const char *path, bool missing_ok)
 {
+        char *text = NULL, why[128];
+        size_t len = 0;
         l->file = path;
         l->line = 0;
-        l->at_line_start = true;
         l->bad_section[0] = '\0';
-        l->f = fopen(path, "re");
-        if (!l->f) {
-                if (!(missing_ok && errno == ENOENT))
-                        add_error(l, "cannot open: %s", strerror(errno));
+        int r = read_regular_file(path, 0, CONF_FILE_MAX, &text, &len, NULL, why, sizeof why);
+        if (r < 0) {
+                if (!(missing_ok && r == -ENOENT))
+                        add_error(l, r == -EBADMSG ? "%s" : "cannot open: %s", why);
                 return;
         }
         size_t nf = 0;
@@ -536,9 +694,16 @@ static void parse_file(struct loader *l, const char *path, bool missing_ok)
                 files[nf] = strdup(path);
                 files[nf + 1] = NULL;
         }
-        int r = ini_parse_stream(counting_reader, l, handler, l);
-        fclose(l->f);
-        l->f = NULL;
+        if (!lines_fit(l, text, len)) {
+                free(text);
+                return;
+        }
+        l->text = text;
+        l->len = len;
+        l->pos = 0;
+        r = ini_parse_stream(line_reader, l, handler, l);
+        l->text = NULL;
+        free(text);
         if (r > 0) {
                 l->line = (unsigned)r;
                 add_error(l, "syntax error (expected [Section], Key=Value, or a comment)");
@@ -582,6 +747,7 @@ int config_load(const char *path, bool missing_ok, vmm_ctx *ctx, struct config *
         }
         if (vmm_nodes_list(ctx, &l.nodes, &l.n_nodes) < 0)
                 l.n_nodes = 0;
+        l.mem_bytes = config_mem_bytes(ctx);
 
         size_t errors_before = errors->n;
         parse_file(&l, path, missing_ok);
@@ -591,6 +757,11 @@ int config_load(const char *path, bool missing_ok, vmm_ctx *ctx, struct config *
         if (dir && asprintf(&dropin, "%s/hugevmd.conf.d", slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".") >= 0) {
                 struct dirent **list = NULL;
                 int n = scandir(dropin, &list, conf_filter, bytewise);
+                if (n < 0 && errno != ENOENT) {
+                        l.file = dropin;
+                        l.line = 0;
+                        add_error(&l, "cannot read the drop-in directory: %s", strerror(errno));
+                }
                 for (int i = 0; i < n; i++) {
                         char *p = NULL;
                         if (asprintf(&p, "%s/%s", dropin, list[i]->d_name) >= 0) {
@@ -606,7 +777,7 @@ int config_load(const char *path, bool missing_ok, vmm_ctx *ctx, struct config *
         free(l.nodes);
 
         for (size_t i = 0; i < c->n_pools; i++)
-                if (c->mounts[i].has_extras && !c->mounts[i].path) {
+                if (c->mounts[i].has_extras && !c->mounts[i].path && !c->mounts[i].path_refused) {
                         char label[32];
                         vmm_size_label(c->pools[i].size_kb, label, sizeof label);
                         l.file = path;
@@ -614,9 +785,9 @@ int config_load(const char *path, bool missing_ok, vmm_ctx *ctx, struct config *
                         add_error(&l, "[Pool %s]: MountSize=, MountMinSize=, MountMode=, MountUser= or MountGroup= "
                                   "without Mount=", label);
                 }
-        if (errors->n > errors_before) {
+        if (errors->n > errors_before || l.lost_error) {
                 config_free(c);
-                return -EINVAL;
+                return errors->n > errors_before ? -EINVAL : -ENOMEM;
         }
         *ret = c;
         return 0;

@@ -46,11 +46,28 @@ static inline bool target_managed(const struct target *t)
         return t && (t->has_pages || t->node_mask);
 }
 
-/* A hugetlbfs mount a [Pool] section asks for; path NULL: none. */
+/* The one bound of a target, wherever it comes from (the config, the state
+ * file, pool.set): no page count, whole-pool, per node or overcommit, above
+ * what MemTotal (mem_bytes) holds in pages of that size. */
+uint64_t target_max_pages(uint64_t mem_bytes, uint64_t size_kb);
+/* 0 if pages of size_kb fit; else -ERANGE and why = "N pages of 2048kB exceed
+ * this machine's memory (2.0 GiB, at most M pages)". */
+int target_pages_check(uint64_t mem_bytes, uint64_t size_kb, uint64_t pages, char *why, size_t why_len);
+/* Every count of t; -ERANGE with why naming the first one out of bounds
+ * ("pages: ...", "nodes.1: ...", "overcommit: ..."). */
+int target_check_bound(const struct target *t, uint64_t mem_bytes, char *why, size_t why_len);
+/* MemTotal under ctx's root; a root without /proc/meminfo (a test's) is
+ * bounded by this machine's memory. */
+uint64_t config_mem_bytes(vmm_ctx *ctx);
+
+/* A hugetlbfs mount a [Pool] section asks for; path NULL: none. The path is
+ * normalized as the kernel shows it in /proc/mounts ("//", "/./" and a
+ * trailing '/' dropped; ".." refused) and goes through no symlink. */
 struct mount_spec {
         char *path;
         struct vmm_mount_opts opts;
         bool has_extras;            /* a Mount*= key other than Mount= was given */
+        bool path_refused;          /* Mount= was refused: reported once, not again as missing */
 };
 
 struct config {
@@ -82,9 +99,12 @@ struct config_errors {
 void config_errors_clear(struct config_errors *e);
 
 /* Load path and its drop-in directory <dir of path>/hugevmd.conf.d/NAME.conf.
- * ctx validates sizes and nodes against the machine. A missing main file is
- * an error unless missing_ok (the built-in default path). On any error
- * returns -EINVAL with every problem in *errors and no config. */
+ * ctx validates sizes, nodes, targets (target_check_bound) and mount points
+ * (vmm_mount_point_check) against the machine. Only regular files are read
+ * (a symlink to one is followed), and no line longer than inih reads whole.
+ * A missing main file is an error unless missing_ok (the built-in default
+ * path). On any error returns -EINVAL with every problem in *errors and no
+ * config (-ENOMEM if no problem could even be described: out of memory). */
 int config_load(const char *path, bool missing_ok, vmm_ctx *ctx, struct config **ret, struct config_errors *errors);
 void config_free(struct config *c);
 

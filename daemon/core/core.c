@@ -9,7 +9,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <sys/sysinfo.h>
 
 #include "core.h"
 #include "log.h"
@@ -214,24 +213,35 @@ int core_open(struct core *core, const char *root, const char *config_path, bool
         return r;
 }
 
-/* Runtime targets from the state file, for the sizes and nodes this machine has. */
+/* Runtime targets from the state file, for the sizes and nodes this machine
+ * has. A file refused whole (state_load's reasons, or a target beyond this
+ * machine's memory: target_check_bound, the bound pool.set and the config
+ * have) restores nothing; it is kept aside at core_start, once the state
+ * directory is ours, and never overwritten. */
 static void load_state(struct core *core)
 {
         struct target targets[HUGEVMD_MAX_POOLS];
         size_t n = 0;
-        char err[512] = "";
+        char err[512] = "", why[300];
         const char *dir = core_state_dir(core);
         int r = state_load(dir, targets, HUGEVMD_MAX_POOLS, &n, err, sizeof err);
         if (r == -ENOENT)
                 return;
         if (r == -EBADMSG) {
-                log_warning("Ignoring the state file: %s", err);
+                log_warning("Not using the state file: %s", err);
+                core->state_refused = true;
                 return;
         }
         if (r < 0) {
                 log_warning("Cannot read the state file in %s: %s; ignoring it", dir, strerror(-r));
                 return;
         }
+        for (size_t i = 0; i < n; i++)
+                if (target_check_bound(&targets[i], core->mem_bytes, why, sizeof why) < 0) {
+                        log_warning("Not using the state file: %s/%s: pools[%zu].%s", dir, STATE_FILE_NAME, i, why);
+                        core->state_refused = true;
+                        return;
+                }
         for (size_t i = 0; i < n; i++) {
                 struct pool_rt *p = core_pool(core, targets[i].size_kb);
                 if (!p) {
@@ -253,13 +263,24 @@ static void load_state(struct core *core)
         }
 }
 
+/* The refused state file out of the way before any save could replace it. */
+static void keep_state_aside(struct core *core)
+{
+        char name[256];
+        const char *dir = core_state_dir(core);
+        int r = state_keep_aside(dir, name, sizeof name);
+        if (r < 0)
+                log_error("Cannot keep the refused state file %s/%s aside: %s; the next persisted target replaces it",
+                          dir, STATE_FILE_NAME, strerror(-r));
+        else
+                log_warning("Kept the refused state file aside as %s/%s", dir, name);
+        core->state_refused = false;
+}
+
 void core_init(struct core *core, uv_loop_t *loop)
 {
         core->loop = loop;
-        struct sysinfo si;
-        /* A root without a meminfo file (a test's) is bounded by this machine. */
-        if (vmm_memtotal(core->ctx, &core->mem_bytes) < 0)
-                core->mem_bytes = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit : UINT64_MAX;
+        core->mem_bytes = config_mem_bytes(core->ctx);
         reconcile_init(core);
         load_state(core);
 }
@@ -274,6 +295,8 @@ void core_start(struct core *core)
         } else if (core->cfg->hvo && !core->hvo.supported)
                 log_notice("HVO is not supported by this kernel; pools are managed without it");
         state_cleanup(core_state_dir(core));
+        if (core->state_refused)
+                keep_state_aside(core);
         host_apply(core);
         reconcile_refresh(core);
         reconcile_start_timer(core);

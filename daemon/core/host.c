@@ -100,7 +100,14 @@ static void apply_mount(struct core *core, size_t i)
                 snprintf(error, sizeof error, "%s is already a hugetlbfs mount of %s pages", m->path, other);
         } else if (!have) {
                 int r = vmm_hugetlbfs_mount(core->ctx, m->path, size_kb, &m->opts);
-                if (r < 0)
+                size_t bad = strlen(m->path);
+                if (r == -ELOOP || r == -ENOTDIR) {
+                        /* Changed since the config was checked: name the component at fault. */
+                        (void)vmm_mount_point_check(core->ctx, m->path, &bad);
+                        snprintf(error, sizeof error, "cannot mount hugetlbfs at %s: %.*s %s", m->path, (int)bad, m->path,
+                                 r == -ELOOP ? "is a symbolic link (mount points are not followed through symlinks)"
+                                             : "is not a directory");
+                } else if (r < 0)
                         snprintf(error, sizeof error, "cannot mount hugetlbfs at %s: %s%s", m->path, strerror(-r),
                                  r == -EPERM ? " (mounting needs CAP_SYS_ADMIN, which the shipped hugevmd.service"
                                                " does not have: use a systemd .mount unit, see docs/systemd.md)" : "");

@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -103,29 +105,34 @@ static bool get_u64(json_object *o, uint64_t *ret)
 }
 
 #define BAD(...) do { snprintf(err, err_len, __VA_ARGS__); r = -EBADMSG; goto out; } while (0)
+#define STATE_FILE_MAX 65535
 
 int state_load(const char *dir, struct target *targets, size_t max, size_t *ret_n, char *err, size_t err_len)
 {
-        char *path = NULL;
+        char *path = NULL, *buf = NULL, why[128];
         json_object *root = NULL;
-        size_t n = 0;
+        struct stat st;
+        size_t n = 0, len = 0;
         int r;
 
         if (asprintf(&path, "%s/%s", dir, STATE_FILE_NAME) < 0)
                 return -ENOMEM;
-        FILE *f = fopen(path, "re");
-        if (!f) {
-                r = -errno;
+        /* Bounded: a state file is a few hundred bytes. Not through a symlink,
+         * and only a regular file: a FIFO would block the start. */
+        r = read_regular_file(path, O_NOFOLLOW, STATE_FILE_MAX, &buf, &len, &st, why, sizeof why);
+        if (r == -EBADMSG)
+                BAD("%s: %s", path, why);
+        if (r < 0) {
+                snprintf(err, err_len, "%s: %s", path, why);
                 goto out;
         }
-        /* Bounded: a state file is a few hundred bytes; refuse anything absurd. */
-        char buf[65536];
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        bool too_big = !feof(f);
-        fclose(f);
-        if (too_big)
-                BAD("%s: larger than %zu bytes", path, sizeof buf - 1);
-        buf[len] = '\0';
+        /* Targets are root's to set: a file someone else owns or may write is not the daemon's. */
+        if (st.st_uid != geteuid())
+                BAD("%s: owned by uid %u, not by the daemon's (%u): not trusted", path, (unsigned)st.st_uid,
+                    (unsigned)geteuid());
+        if (st.st_mode & (S_IWGRP | S_IWOTH))
+                BAD("%s: writable by %s (mode %04o): not trusted", path, st.st_mode & S_IWOTH ? "others" : "its group",
+                    (unsigned)(st.st_mode & 07777));
 
         struct json_tokener *tok = json_tokener_new();
         if (!tok) {
@@ -194,8 +201,39 @@ int state_load(const char *dir, struct target *targets, size_t max, size_t *ret_
         r = 0;
 out:
         json_object_put(root);
+        free(buf);
         free(path);
         return r;
+}
+
+int state_keep_aside(const char *dir, char *ret_name, size_t name_len)
+{
+        char from[PATH_MAX], to[PATH_MAX], stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        if (!gmtime_r(&now, &tm) || strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) == 0)
+                return -EINVAL;
+        if (snprintf(from, sizeof from, "%s/%s", dir, STATE_FILE_NAME) >= (int)sizeof from)
+                return -ENAMETOOLONG;
+        for (unsigned i = 1; i <= 100; i++) {
+                int k = i == 1 ? snprintf(to, sizeof to, "%s/%s.corrupt-%s", dir, STATE_FILE_NAME, stamp)
+                               : snprintf(to, sizeof to, "%s/%s.corrupt-%s-%u", dir, STATE_FILE_NAME, stamp, i);
+                if (k >= (int)sizeof to)
+                        return -ENAMETOOLONG;
+                /* Never over an earlier one: that is what keeping aside is for. */
+                int r = renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0 ? -errno : 0;
+                if (r == -EINVAL) {   /* a filesystem without RENAME_NOREPLACE */
+                        struct stat st;
+                        r = lstat(to, &st) == 0 ? -EEXIST : errno != ENOENT ? -errno : rename(from, to) < 0 ? -errno : 0;
+                }
+                if (r == 0) {
+                        snprintf(ret_name, name_len, "%s", strrchr(to, '/') + 1);
+                        return 0;
+                }
+                if (r != -EEXIST)
+                        return r;
+        }
+        return -EEXIST;
 }
 
 void state_cleanup(const char *dir)

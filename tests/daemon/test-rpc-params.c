@@ -93,6 +93,9 @@ static void strict_json(void)
                 { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"version\\u0000x\"}", "a NUL inside the method name" },
                 { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"st\x01" "atus\"}", "a raw control character" },
                 { "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}", "invalid UTF-8" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":\"\xc0\x80\",\"method\":\"version\"}", "an overlong NUL" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":\"\xed\xa0\x80\",\"method\":\"version\"}", "a UTF-16 surrogate" },
+                { "{\"jsonrpc\":\"2.0\",\"id\":\"\xf4\x90\x80\x80\",\"method\":\"version\"}", "beyond U+10FFFF" },
         };
         char msg[256];
         const char *m = NULL;

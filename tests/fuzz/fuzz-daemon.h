@@ -255,8 +255,8 @@ static __attribute__((unused)) int error_code(json_object *reply)
  * The protocol takes exactly JSON (RFC 8259), in UTF-8, with no string
  * holding U+0000 (C would see only its head). The grammar and the NUL rule are
  * checked here, from the RFC rather than from the daemon's scanner
- * (rpc-params.c), so the two are compared on every line; UTF-8 is json-c's
- * (JSON_TOKENER_VALIDATE_UTF8), as the daemon's.
+ * (rpc-params.c), so the two are compared on every line; UTF-8 is checked
+ * against RFC 3629's byte-range grammar (the daemon decodes code points).
  */
 struct json_text {
         const char *p, *end;
@@ -417,13 +417,41 @@ struct expect {
         const char *method; /* NULL if none or not a string */
 };
 
+/* RFC 3629 section 4, range by range: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static bool is_utf8(const unsigned char *p, size_t len)
+{
+        static const struct { unsigned char lo, hi, b2lo, b2hi; unsigned tails; } lead[] = {
+                { 0xC2, 0xDF, 0x80, 0xBF, 0 }, { 0xE0, 0xE0, 0xA0, 0xBF, 1 }, { 0xE1, 0xEC, 0x80, 0xBF, 1 },
+                { 0xED, 0xED, 0x80, 0x9F, 1 }, { 0xEE, 0xEF, 0x80, 0xBF, 1 }, { 0xF0, 0xF0, 0x90, 0xBF, 2 },
+                { 0xF1, 0xF3, 0x80, 0xBF, 2 }, { 0xF4, 0xF4, 0x80, 0x8F, 2 },
+        };
+        size_t i = 0;
+        while (i < len) {
+                if (p[i] < 0x80) {
+                        i++;
+                        continue;
+                }
+                size_t k = 0;
+                while (k < sizeof(lead) / sizeof(lead[0]) && (p[i] < lead[k].lo || p[i] > lead[k].hi))
+                        k++;
+                if (k == sizeof(lead) / sizeof(lead[0]) || i + 1 + 1 + lead[k].tails > len ||
+                    p[i + 1] < lead[k].b2lo || p[i + 1] > lead[k].b2hi)
+                        return false;
+                for (unsigned t = 0; t < lead[k].tails; t++)
+                        if (p[i + 2 + t] < 0x80 || p[i + 2 + t] > 0xBF)
+                                return false;
+                i += 2 + lead[k].tails;
+        }
+        return true;
+}
+
 static void expect_of(const char *line, size_t len, struct expect *e)
 {
         struct json_tokener *tok;
         json_object *v;
 
         memset(e, 0, sizeof(*e));
-        if (!is_json_text(line, len))
+        if (!is_json_text(line, len) || !is_utf8((const unsigned char *)line, len))
                 return;
         /* The nesting limit and UTF-8 as the daemon has them (proto.h, json-c). */
         tok = json_tokener_new_ex(PROTO_MAX_DEPTH);

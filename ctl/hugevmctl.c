@@ -239,37 +239,6 @@ static void print_json(json_object *o)
                                                JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static json_object *get(json_object *o, const char *key)
-{
-        json_object *v = NULL;
-        if (o && json_object_is_type(o, json_type_object))
-                json_object_object_get_ex(o, key, &v);
-        return v;
-}
-
-static const char *get_str(json_object *o, const char *key, const char *dflt)
-{
-        json_object *v = get(o, key);
-        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
-}
-
-static bool get_bool(json_object *o, const char *key, bool dflt)
-{
-        json_object *v = get(o, key);
-        return v && json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : dflt;
-}
-
-static bool has_int(json_object *o, const char *key)
-{
-        json_object *v = get(o, key);
-        return v && json_object_is_type(v, json_type_int);
-}
-
-static int64_t get_int(json_object *o, const char *key, int64_t dflt)
-{
-        return has_int(o, key) ? json_object_get_int64(get(o, key)) : dflt;
-}
-
 static const char *human_bytes(uint64_t bytes, char *buf, size_t len)
 {
         if (vmm_size_format_human(bytes, buf, len) < 0)
@@ -289,44 +258,44 @@ static void finish_bar(struct ctx *c)
  * --json. Returns the exit code it maps to. */
 static int report_error(struct ctx *c, const char *method, json_object *err)
 {
-        int code = (int)get_int(err, PROTO_F_CODE, PROTO_ERR_INTERNAL);
-        json_object *data = get(err, PROTO_F_DATA);
+        int code = (int)proto_get_int(err, PROTO_F_CODE, PROTO_ERR_INTERNAL);
+        json_object *data = proto_get(err, PROTO_F_DATA);
 
         finish_bar(c);
         if (c->o.json)
                 print_json(err);
-        ctl_errorf("%s failed: %s [%s]", method, get_str(err, PROTO_F_MESSAGE, "(no message)"), proto_error_name(code));
-        if (has_int(data, PROTO_F_ERRNO)) {
-                int e = (int)get_int(data, PROTO_F_ERRNO, 0);
+        ctl_errorf("%s failed: %s [%s]", method, proto_get_str(err, PROTO_F_MESSAGE, "(no message)"), proto_error_name(code));
+        if (proto_has_int(data, PROTO_F_ERRNO)) {
+                int e = (int)proto_get_int(data, PROTO_F_ERRNO, 0);
                 fprintf(stderr, "hugevmctl:   kernel: %s%s%s\n", strerror(e < 0 ? -e : e),
-                        get_str(data, PROTO_F_PATH, NULL) ? " at " : "", get_str(data, PROTO_F_PATH, ""));
+                        proto_get_str(data, PROTO_F_PATH, NULL) ? " at " : "", proto_get_str(data, PROTO_F_PATH, ""));
         }
-        json_object *list = get(data, PROTO_F_ERRORS);
+        json_object *list = proto_get(data, PROTO_F_ERRORS);
         if (!list)
-                list = get(data, PROTO_F_POOLS);
+                list = proto_get(data, PROTO_F_POOLS);
         if (list && json_object_is_type(list, json_type_array)) {
                 for (size_t i = 0; i < json_object_array_length(list); i++) {
                         json_object *e = json_object_array_get_idx(list, i);
                         if (json_object_is_type(e, json_type_string))
                                 fprintf(stderr, "hugevmctl:   %s\n", json_object_get_string(e));
-                        else if (get(e, PROTO_F_STATE)) /* a POOL */
+                        else if (proto_get(e, PROTO_F_STATE)) /* a POOL */
                                 fprintf(stderr, "hugevmctl:   %s: %" PRId64 "%s%s pages, %s%s%s\n",
-                                        get_str(e, PROTO_F_SIZE, "?"), get_int(e, PROTO_F_PAGES, 0),
-                                        has_int(e, PROTO_F_TARGET) ? " of " : "",
-                                        has_int(e, PROTO_F_TARGET) ? json_object_get_string(get(e, PROTO_F_TARGET)) : "",
-                                        get_str(e, PROTO_F_STATE, "?"),
-                                        *get_str(e, PROTO_F_REASON, "") ? ": " : "", get_str(e, PROTO_F_REASON, ""));
+                                        proto_get_str(e, PROTO_F_SIZE, "?"), proto_get_int(e, PROTO_F_PAGES, 0),
+                                        proto_has_int(e, PROTO_F_TARGET) ? " of " : "",
+                                        proto_has_int(e, PROTO_F_TARGET) ? json_object_get_string(proto_get(e, PROTO_F_TARGET)) : "",
+                                        proto_get_str(e, PROTO_F_STATE, "?"),
+                                        *proto_get_str(e, PROTO_F_REASON, "") ? ": " : "", proto_get_str(e, PROTO_F_REASON, ""));
                         else
                                 fprintf(stderr, "hugevmctl:   %s\n", json_object_to_json_string(e));
                         /* Per-node targets: the pool has none, its nodes do. */
-                        json_object *nodes = get(e, PROTO_F_NODES);
-                        for (size_t k = 0; get(e, PROTO_F_STATE) && nodes && json_object_is_type(nodes, json_type_array) &&
+                        json_object *nodes = proto_get(e, PROTO_F_NODES);
+                        for (size_t k = 0; proto_get(e, PROTO_F_STATE) && nodes && json_object_is_type(nodes, json_type_array) &&
                                            k < json_object_array_length(nodes); k++) {
                                 json_object *n = json_object_array_get_idx(nodes, k);
-                                if (has_int(n, PROTO_F_TARGET))
+                                if (proto_has_int(n, PROTO_F_TARGET))
                                         fprintf(stderr, "hugevmctl:     node %" PRId64 ": %" PRId64 " of %" PRId64 " pages, %s\n",
-                                                get_int(n, PROTO_F_NODE, -1), get_int(n, PROTO_F_PAGES, 0),
-                                                get_int(n, PROTO_F_TARGET, 0), get_str(n, PROTO_F_STATE, "?"));
+                                                proto_get_int(n, PROTO_F_NODE, -1), proto_get_int(n, PROTO_F_PAGES, 0),
+                                                proto_get_int(n, PROTO_F_TARGET, 0), proto_get_str(n, PROTO_F_STATE, "?"));
                         }
                 }
         }
@@ -387,7 +356,7 @@ static int await_result(struct ctx *c, const char *method, int64_t id, int timeo
         int r = ctl_await(&c->conn, id, timeout_ms, notify, c, &reply);
         if (r < 0)
                 return transport_error(c, method, r, timeout_ms);
-        json_object *err = get(reply, PROTO_F_ERROR), *result = get(reply, PROTO_F_RESULT);
+        json_object *err = proto_get(reply, PROTO_F_ERROR), *result = proto_get(reply, PROTO_F_RESULT);
         int ex = EXIT_OK;
         if (err)
                 ex = report_error(c, method, err);
@@ -415,8 +384,8 @@ static int call(struct ctx *c, const char *method, json_object *params, int time
 
 static const char *fmt_count(json_object *o, const char *key, char *buf, size_t len)
 {
-        if (has_int(o, key))
-                snprintf(buf, len, "%" PRId64, get_int(o, key, 0));
+        if (proto_has_int(o, key))
+                snprintf(buf, len, "%" PRId64, proto_get_int(o, key, 0));
         else
                 snprintf(buf, len, "-");
         return buf;
@@ -424,20 +393,20 @@ static const char *fmt_count(json_object *o, const char *key, char *buf, size_t 
 
 static void print_state(json_object *o)
 {
-        const char *reason = get_str(o, PROTO_F_REASON, "");
-        printf("%s%s%s\n", get_str(o, PROTO_F_STATE, "?"), *reason ? ": " : "", reason);
+        const char *reason = proto_get_str(o, PROTO_F_REASON, "");
+        printf("%s%s%s\n", proto_get_str(o, PROTO_F_STATE, "?"), *reason ? ": " : "", reason);
 }
 
 /* "14.0 MiB", "14.0 MiB (estimated)" when the model's, "-" when not known. */
 static void fmt_saved(json_object *o, char *buf, size_t len)
 {
         char h[32];
-        if (!has_int(o, PROTO_F_SAVED_BYTES)) {
+        if (!proto_has_int(o, PROTO_F_SAVED_BYTES)) {
                 snprintf(buf, len, "-");
                 return;
         }
-        snprintf(buf, len, "%s%s", human_bytes((uint64_t)get_int(o, PROTO_F_SAVED_BYTES, 0), h, sizeof(h)),
-                 get_bool(o, PROTO_F_SAVED_EXACT, true) ? "" : " (estimated)");
+        snprintf(buf, len, "%s%s", human_bytes((uint64_t)proto_get_int(o, PROTO_F_SAVED_BYTES, 0), h, sizeof(h)),
+                 proto_get_bool(o, PROTO_F_SAVED_EXACT, true) ? "" : " (estimated)");
 }
 
 static void print_pools_table(json_object *pools)
@@ -449,13 +418,13 @@ static void print_pools_table(json_object *pools)
                 char a[32], b[32], d[32], e[32], f[32], g[32], h[32], saved[48];
                 fmt_saved(p, saved, sizeof(saved));
                 printf("%-10s %-4s %8s %8s %8s %8s %8s %9s %-22s ",
-                       get_str(p, PROTO_F_SIZE, "?"), "all",
+                       proto_get_str(p, PROTO_F_SIZE, "?"), "all",
                        fmt_count(p, PROTO_F_PAGES, a, sizeof(a)), fmt_count(p, PROTO_F_FREE, b, sizeof(b)),
                        fmt_count(p, PROTO_F_RESERVED, d, sizeof(d)), fmt_count(p, PROTO_F_SURPLUS, e, sizeof(e)),
                        fmt_count(p, PROTO_F_TARGET, f, sizeof(f)), fmt_count(p, PROTO_F_OPTIMIZED_PAGES, g, sizeof(g)),
                        saved);
                 print_state(p);
-                json_object *nodes = get(p, PROTO_F_NODES);
+                json_object *nodes = proto_get(p, PROTO_F_NODES);
                 for (size_t k = 0; nodes && json_object_is_type(nodes, json_type_array) &&
                                    k < json_object_array_length(nodes); k++) {
                         json_object *n = json_object_array_get_idx(nodes, k);
@@ -473,58 +442,58 @@ static void print_pools_table(json_object *pools)
 
 static void print_hvo(json_object *hvo)
 {
-        if (!get_bool(hvo, PROTO_F_SUPPORTED, false)) {
-                printf("HVO: not supported by this kernel (%s)\n", get_str(hvo, PROTO_F_KERNEL, "?"));
+        if (!proto_get_bool(hvo, PROTO_F_SUPPORTED, false)) {
+                printf("HVO: not supported by this kernel (%s)\n", proto_get_str(hvo, PROTO_F_KERNEL, "?"));
                 return;
         }
-        const char *boot = get_str(hvo, PROTO_F_BOOT_PARAM, NULL);
+        const char *boot = proto_get_str(hvo, PROTO_F_BOOT_PARAM, NULL);
         printf("HVO: %s (boot parameter %s%s), kernel %s, %" PRId64 " vmemmap page%s kept per hugepage\n",
-               get_bool(hvo, PROTO_F_ENABLED, false) ? "on" : "off",
+               proto_get_bool(hvo, PROTO_F_ENABLED, false) ? "on" : "off",
                boot ? "hugetlb_free_vmemmap=" : "not set", boot ? boot : "",
-               get_str(hvo, PROTO_F_KERNEL, "?"), get_int(hvo, PROTO_F_RESERVE_PAGES, 0),
-               get_int(hvo, PROTO_F_RESERVE_PAGES, 0) == 1 ? "" : "s");
-        json_object *sizes = get(hvo, PROTO_F_SIZES);
+               proto_get_str(hvo, PROTO_F_KERNEL, "?"), proto_get_int(hvo, PROTO_F_RESERVE_PAGES, 0),
+               proto_get_int(hvo, PROTO_F_RESERVE_PAGES, 0) == 1 ? "" : "s");
+        json_object *sizes = proto_get(hvo, PROTO_F_SIZES);
         for (size_t i = 0; sizes && json_object_is_type(sizes, json_type_array) && i < json_object_array_length(sizes); i++) {
                 json_object *s = json_object_array_get_idx(sizes, i);
                 char b[32];
-                if (get_bool(s, PROTO_F_ELIGIBLE, false))
+                if (proto_get_bool(s, PROTO_F_ELIGIBLE, false))
                         printf("  %-10s %" PRId64 " vmemmap pages per hugepage, saves %s each\n",
-                               get_str(s, PROTO_F_SIZE, "?"), get_int(s, PROTO_F_VMEMMAP_PAGES, 0),
-                               human_bytes((uint64_t)get_int(s, PROTO_F_SAVED_PER_PAGE, 0), b, sizeof(b)));
+                               proto_get_str(s, PROTO_F_SIZE, "?"), proto_get_int(s, PROTO_F_VMEMMAP_PAGES, 0),
+                               human_bytes((uint64_t)proto_get_int(s, PROTO_F_SAVED_PER_PAGE, 0), b, sizeof(b)));
                 else
-                        printf("  %-10s not eligible\n", get_str(s, PROTO_F_SIZE, "?"));
+                        printf("  %-10s not eligible\n", proto_get_str(s, PROTO_F_SIZE, "?"));
         }
 }
 
 static void print_measured(json_object *m)
 {
-        if (!get_bool(m, PROTO_F_AVAILABLE, false)) {
+        if (!proto_get_bool(m, PROTO_F_AVAILABLE, false)) {
                 printf("Measured saving: not available (no nr_memmap counters in /proc/vmstat before Linux 6.11)\n");
                 return;
         }
         char a[32], b[32];
         printf("Measured saving: %s (kernel memmap counters: %" PRId64 " of %" PRId64 " vmemmap pages freed); model %s: %s\n",
-               human_bytes((uint64_t)get_int(m, PROTO_F_SAVED_BYTES, 0), a, sizeof(a)),
-               get_int(m, PROTO_F_SAVED_PAGES, 0), get_int(m, PROTO_F_BASELINE_PAGES, 0),
-               human_bytes((uint64_t)get_int(m, PROTO_F_MODEL_SAVED, 0), b, sizeof(b)),
-               get_bool(m, PROTO_F_AGREES, false) ? "agree" : "DISAGREE");
+               human_bytes((uint64_t)proto_get_int(m, PROTO_F_SAVED_BYTES, 0), a, sizeof(a)),
+               proto_get_int(m, PROTO_F_SAVED_PAGES, 0), proto_get_int(m, PROTO_F_BASELINE_PAGES, 0),
+               human_bytes((uint64_t)proto_get_int(m, PROTO_F_MODEL_SAVED, 0), b, sizeof(b)),
+               proto_get_bool(m, PROTO_F_AGREES, false) ? "agree" : "DISAGREE");
 }
 
 static void print_mounts(json_object *pools)
 {
         bool header = false;
         for (size_t i = 0; pools && json_object_is_type(pools, json_type_array) && i < json_object_array_length(pools); i++) {
-                json_object *p = json_object_array_get_idx(pools, i), *mounts = get(p, PROTO_F_MOUNTS);
+                json_object *p = json_object_array_get_idx(pools, i), *mounts = proto_get(p, PROTO_F_MOUNTS);
                 for (size_t k = 0; mounts && json_object_is_type(mounts, json_type_array) &&
                                    k < json_object_array_length(mounts); k++) {
                         json_object *m = json_object_array_get_idx(mounts, k);
-                        const char *error = get_str(m, PROTO_F_REASON, "");
+                        const char *error = proto_get_str(m, PROTO_F_REASON, "");
                         if (!header)
                                 printf("hugetlbfs mounts:\n");
                         header = true;
-                        printf("  %-10s %s  %s%s\n", get_str(p, PROTO_F_SIZE, "?"), get_str(m, PROTO_F_PATH, "?"),
-                               *error ? error : get_str(m, PROTO_F_OPTIONS, ""),
-                               get_bool(m, PROTO_F_CONFIGURED, false) ? " (configured)" : "");
+                        printf("  %-10s %s  %s%s\n", proto_get_str(p, PROTO_F_SIZE, "?"), proto_get_str(m, PROTO_F_PATH, "?"),
+                               *error ? error : proto_get_str(m, PROTO_F_OPTIONS, ""),
+                               proto_get_bool(m, PROTO_F_CONFIGURED, false) ? " (configured)" : "");
                 }
         }
         if (!header)
@@ -533,36 +502,36 @@ static void print_mounts(json_object *pools)
 
 static void print_shm(json_object *shm)
 {
-        const char *error = get_str(shm, PROTO_F_REASON, "");
-        if (!has_int(shm, PROTO_F_GROUP))
+        const char *error = proto_get_str(shm, PROTO_F_REASON, "");
+        if (!proto_has_int(shm, PROTO_F_GROUP))
                 printf("SysV shm: settings not readable\n");
         else
                 printf("SysV shm: vm.hugetlb_shm_group %" PRId64 ", kernel.shmmax %" PRIu64 " bytes, kernel.shmall %" PRIu64
-                       " pages\n", get_int(shm, PROTO_F_GROUP, 0), (uint64_t)json_object_get_uint64(get(shm, PROTO_F_SHMMAX)),
-                       (uint64_t)json_object_get_uint64(get(shm, PROTO_F_SHMALL)));
+                       " pages\n", proto_get_int(shm, PROTO_F_GROUP, 0), (uint64_t)json_object_get_uint64(proto_get(shm, PROTO_F_SHMMAX)),
+                       (uint64_t)json_object_get_uint64(proto_get(shm, PROTO_F_SHMALL)));
         if (*error)
                 printf("SysV shm: %s\n", error);
 }
 
 static void print_status(json_object *st)
 {
-        json_object *pools = get(st, PROTO_F_POOLS);
+        json_object *pools = proto_get(st, PROTO_F_POOLS);
         if (pools && json_object_is_type(pools, json_type_array) && json_object_array_length(pools) > 0)
                 print_pools_table(pools);
         else
                 printf("No hugepage sizes on this machine.\n");
-        print_hvo(get(st, PROTO_F_HVO));
-        print_measured(get(st, PROTO_F_MEASURED));
+        print_hvo(proto_get(st, PROTO_F_HVO));
+        print_measured(proto_get(st, PROTO_F_MEASURED));
         print_mounts(pools);
-        print_shm(get(st, PROTO_F_SHM));
-        printf("%s\n", get_bool(st, PROTO_F_CONVERGED, false) ? "All pools converged." : "Not all pools converged.");
+        print_shm(proto_get(st, PROTO_F_SHM));
+        printf("%s\n", proto_get_bool(st, PROTO_F_CONVERGED, false) ? "All pools converged." : "Not all pools converged.");
 }
 
 /* Exit code for a POOL: 4 if it is degraded or short of its target. */
 static int pool_exit_code(json_object *p)
 {
-        if (strcmp(get_str(p, PROTO_F_STATE, ""), PROTO_STATE_DEGRADED) == 0 ||
-            (has_int(p, PROTO_F_TARGET) && get_int(p, PROTO_F_PAGES, 0) < get_int(p, PROTO_F_TARGET, 0)))
+        if (strcmp(proto_get_str(p, PROTO_F_STATE, ""), PROTO_STATE_DEGRADED) == 0 ||
+            (proto_has_int(p, PROTO_F_TARGET) && proto_get_int(p, PROTO_F_PAGES, 0) < proto_get_int(p, PROTO_F_TARGET, 0)))
                 return EXIT_SHORTFALL;
         return EXIT_OK;
 }
@@ -579,8 +548,8 @@ static int pools_exit_code(json_object *pools)
 
 static void print_notification(struct ctx *c, json_object *msg)
 {
-        const char *method = get_str(msg, PROTO_F_METHOD, NULL);
-        json_object *p = get(msg, PROTO_F_PARAMS);
+        const char *method = proto_get_str(msg, PROTO_F_METHOD, NULL);
+        json_object *p = proto_get(msg, PROTO_F_PARAMS);
         if (!method)
                 return; /* a stray reply: not ours to show */
         if (c->o.json) {
@@ -594,20 +563,20 @@ static void print_notification(struct ctx *c, json_object *msg)
         if (localtime_r(&now, &tm))
                 strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
         char node[32] = "";
-        if (has_int(p, PROTO_F_NODE))
-                snprintf(node, sizeof(node), " node %" PRId64, get_int(p, PROTO_F_NODE, 0));
+        if (proto_has_int(p, PROTO_F_NODE))
+                snprintf(node, sizeof(node), " node %" PRId64, proto_get_int(p, PROTO_F_NODE, 0));
 
         if (strcmp(method, PROTO_N_PROGRESS) == 0)
                 printf("%s %s %s%s: %" PRId64 "/%" PRId64 " pages (from %" PRId64 ")\n", ts, method,
-                       get_str(p, PROTO_F_SIZE, "?"), node, get_int(p, PROTO_F_CURRENT, 0),
-                       get_int(p, PROTO_F_TARGET, 0), get_int(p, PROTO_F_FROM, 0));
+                       proto_get_str(p, PROTO_F_SIZE, "?"), node, proto_get_int(p, PROTO_F_CURRENT, 0),
+                       proto_get_int(p, PROTO_F_TARGET, 0), proto_get_int(p, PROTO_F_FROM, 0));
         else if (strcmp(method, PROTO_N_POOL_CHANGED) == 0) {
-                const char *reason = get_str(p, PROTO_F_REASON, "");
-                printf("%s %s %s%s: %s%s%s%s\n", ts, method, get_str(p, PROTO_F_SIZE, "?"), node,
-                       get_str(p, PROTO_F_STATE, "?"), *reason ? ": " : "", reason,
-                       get_bool(p, PROTO_F_EXTERNAL, false) ? " (changed outside hugevmd)" : "");
+                const char *reason = proto_get_str(p, PROTO_F_REASON, "");
+                printf("%s %s %s%s: %s%s%s%s\n", ts, method, proto_get_str(p, PROTO_F_SIZE, "?"), node,
+                       proto_get_str(p, PROTO_F_STATE, "?"), *reason ? ": " : "", reason,
+                       proto_get_bool(p, PROTO_F_EXTERNAL, false) ? " (changed outside hugevmd)" : "");
         } else if (strcmp(method, PROTO_N_VMEMMAP) == 0)
-                printf("%s %s: HVO %s\n", ts, method, get_bool(p, PROTO_F_ENABLED, false) ? "on" : "off");
+                printf("%s %s: HVO %s\n", ts, method, proto_get_bool(p, PROTO_F_ENABLED, false) ? "on" : "off");
         else
                 printf("%s %s %s\n", ts, method, p ? json_object_to_json_string(p) : "");
         fflush(stdout);
@@ -617,24 +586,24 @@ static void print_notification(struct ctx *c, json_object *msg)
 static void on_progress(json_object *msg, void *userdata)
 {
         struct ctx *c = userdata;
-        const char *method = get_str(msg, PROTO_F_METHOD, "");
-        json_object *p = get(msg, PROTO_F_PARAMS);
+        const char *method = proto_get_str(msg, PROTO_F_METHOD, "");
+        json_object *p = proto_get(msg, PROTO_F_PARAMS);
 
         if (strcmp(method, PROTO_N_PROGRESS) != 0) {
                 if (strcmp(method, PROTO_N_POOL_CHANGED) == 0 &&
-                    strcmp(get_str(p, PROTO_F_STATE, ""), PROTO_STATE_DEGRADED) == 0) {
+                    strcmp(proto_get_str(p, PROTO_F_STATE, ""), PROTO_STATE_DEGRADED) == 0) {
                         finish_bar(c);
-                        ctl_errorf("%s: degraded: %s", get_str(p, PROTO_F_SIZE, "?"), get_str(p, PROTO_F_REASON, ""));
+                        ctl_errorf("%s: degraded: %s", proto_get_str(p, PROTO_F_SIZE, "?"), proto_get_str(p, PROTO_F_REASON, ""));
                 }
                 return;
         }
-        int64_t from = get_int(p, PROTO_F_FROM, 0), cur = get_int(p, PROTO_F_CURRENT, 0),
-                target = get_int(p, PROTO_F_TARGET, 0);
+        int64_t from = proto_get_int(p, PROTO_F_FROM, 0), cur = proto_get_int(p, PROTO_F_CURRENT, 0),
+                target = proto_get_int(p, PROTO_F_TARGET, 0);
         char node[32] = "";
-        if (has_int(p, PROTO_F_NODE))
-                snprintf(node, sizeof(node), " node %" PRId64, get_int(p, PROTO_F_NODE, 0));
+        if (proto_has_int(p, PROTO_F_NODE))
+                snprintf(node, sizeof(node), " node %" PRId64, proto_get_int(p, PROTO_F_NODE, 0));
         if (!c->tty) {
-                fprintf(stderr, "%s%s: %" PRId64 "/%" PRId64 " pages\n", get_str(p, PROTO_F_SIZE, "?"), node, cur, target);
+                fprintf(stderr, "%s%s: %" PRId64 "/%" PRId64 " pages\n", proto_get_str(p, PROTO_F_SIZE, "?"), node, cur, target);
                 return;
         }
         int64_t span = llabs(target - from), done = llabs(cur - from);
@@ -647,7 +616,7 @@ static void on_progress(json_object *msg, void *userdata)
                 bar[i] = i < pct * WIDTH / 100 ? '#' : '-';
         bar[WIDTH] = '\0';
         fprintf(stderr, "\r\033[K%s%s [%s] %3d%% %" PRId64 "/%" PRId64 " pages",
-                get_str(p, PROTO_F_SIZE, "?"), node, bar, pct, cur, target);
+                proto_get_str(p, PROTO_F_SIZE, "?"), node, bar, pct, cur, target);
         c->bar_drawn = true;
 }
 
@@ -680,24 +649,24 @@ static int wait_converged(struct ctx *c, int timeout_ms, json_object **ret_statu
 static void print_pool_line(json_object *pool)
 {
         char a[32], b[32];
-        json_object *nodes = get(pool, PROTO_F_NODES);
+        json_object *nodes = proto_get(pool, PROTO_F_NODES);
         bool node_targets = false;
         /* Per-node targets: the pool's own target is null, so show the nodes'. */
-        for (size_t k = 0; !has_int(pool, PROTO_F_TARGET) && nodes && json_object_is_type(nodes, json_type_array) &&
+        for (size_t k = 0; !proto_has_int(pool, PROTO_F_TARGET) && nodes && json_object_is_type(nodes, json_type_array) &&
                            k < json_object_array_length(nodes); k++) {
                 json_object *n = json_object_array_get_idx(nodes, k);
-                if (!has_int(n, PROTO_F_TARGET))
+                if (!proto_has_int(n, PROTO_F_TARGET))
                         continue;
-                printf("%s%snode %s: %s of %s pages", node_targets ? "" : get_str(pool, PROTO_F_SIZE, "?"),
+                printf("%s%snode %s: %s of %s pages", node_targets ? "" : proto_get_str(pool, PROTO_F_SIZE, "?"),
                        node_targets ? ", " : ": ",
-                       json_object_get_string(get(n, PROTO_F_NODE)),
+                       json_object_get_string(proto_get(n, PROTO_F_NODE)),
                        fmt_count(n, PROTO_F_PAGES, a, sizeof(a)), fmt_count(n, PROTO_F_TARGET, b, sizeof(b)));
                 node_targets = true;
         }
         if (node_targets)
                 printf(", ");
         else
-                printf("%s: %s of target %s pages, ", get_str(pool, PROTO_F_SIZE, "?"),
+                printf("%s: %s of target %s pages, ", proto_get_str(pool, PROTO_F_SIZE, "?"),
                        fmt_count(pool, PROTO_F_PAGES, a, sizeof(a)), fmt_count(pool, PROTO_F_TARGET, b, sizeof(b)));
         print_state(pool);
 }
@@ -795,7 +764,7 @@ static int set_dry_run(struct ctx *c, const struct set_args *a)
                 print_json(pool);
         else
                 printf("dry run: %s%s%s target would change from %s to %s pages (the pool has %s); nothing changed\n",
-                       get_str(pool, PROTO_F_SIZE, a->size), c->o.node ? " node " : "", c->o.node ? c->o.node : "",
+                       proto_get_str(pool, PROTO_F_SIZE, a->size), c->o.node ? " node " : "", c->o.node ? c->o.node : "",
                        fmt_count(before, PROTO_F_TARGET, was, sizeof(was)),
                        fmt_count(pool, PROTO_F_TARGET, will, sizeof(will)),
                        fmt_count(before, PROTO_F_PAGES, now, sizeof(now)));
@@ -813,7 +782,7 @@ static int set_target(struct ctx *c, const struct set_args *a)
         if (c->o.json)
                 print_json(pool);
         else {
-                printf("%s target set%s: ", get_str(pool, PROTO_F_SIZE, a->size), c->o.runtime ? " (runtime only)" : "");
+                printf("%s target set%s: ", proto_get_str(pool, PROTO_F_SIZE, a->size), c->o.runtime ? " (runtime only)" : "");
                 print_pool_line(pool);
         }
         json_object_put(pool);
@@ -912,7 +881,7 @@ static int cmd_wait(struct ctx *c)
                 print_json(st);
         else
                 printf("All pools converged.\n");
-        ex = pools_exit_code(get(st, PROTO_F_POOLS));
+        ex = pools_exit_code(proto_get(st, PROTO_F_POOLS));
         json_object_put(st);
         return ex;
 }
@@ -944,7 +913,7 @@ static int cmd_watch(struct ctx *c)
                         ctl_errorf("reading from %s: %s", c->o.socket, strerror(-r));
                         return EXIT_UNREACHABLE;
                 }
-                json_object *err = get(msg, PROTO_F_ERROR);
+                json_object *err = proto_get(msg, PROTO_F_ERROR);
                 if (err) { /* e.g. a limit the daemon enforced on us */
                         ex = report_error(c, PROTO_M_SUBSCRIBE, err);
                         json_object_put(msg);
@@ -978,7 +947,7 @@ static int cmd_metrics(struct ctx *c)
         if (c->o.json)
                 print_json(res);
         else
-                fputs(get_str(res, PROTO_F_TEXT, ""), stdout);
+                fputs(proto_get_str(res, PROTO_F_TEXT, ""), stdout);
         json_object_put(res);
         return EXIT_OK;
 }
@@ -996,8 +965,8 @@ static int cmd_version(struct ctx *c)
         } else {
                 printf("hugevmctl %s (protocol %d)\n", PACKAGE_VERSION, PROTO_VERSION);
                 if (res)
-                        printf("hugevmd %s (protocol %" PRId64 ")\n", get_str(res, PROTO_F_VERSION, "?"),
-                               get_int(res, PROTO_F_PROTOCOL, 0));
+                        printf("hugevmd %s (protocol %" PRId64 ")\n", proto_get_str(res, PROTO_F_VERSION, "?"),
+                               proto_get_int(res, PROTO_F_PROTOCOL, 0));
         }
         json_object_put(res);
         return ex;

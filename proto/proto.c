@@ -129,3 +129,39 @@ char *proto_serialize_line(json_object *obj, size_t *ret_len)
                 *ret_len = len + 1;
         return line;
 }
+
+json_object *proto_get(json_object *o, const char *key)
+{
+        json_object *v = NULL;
+        if (o && json_object_is_type(o, json_type_object))
+                json_object_object_get_ex(o, key, &v);
+        return v;
+}
+
+const char *proto_get_str(json_object *o, const char *key, const char *dflt)
+{
+        json_object *v = proto_get(o, key);
+        return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
+}
+
+bool proto_get_bool(json_object *o, const char *key, bool dflt)
+{
+        json_object *v = proto_get(o, key);
+        return v && json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : dflt;
+}
+
+bool proto_has_int(json_object *o, const char *key)
+{
+        json_object *v = proto_get(o, key);
+        return v && json_object_is_type(v, json_type_int);
+}
+
+int64_t proto_get_int(json_object *o, const char *key, int64_t dflt)
+{
+        return proto_has_int(o, key) ? json_object_get_int64(proto_get(o, key)) : dflt;
+}
+
+size_t proto_array_len(json_object *a)
+{
+        return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}

@@ -13,6 +13,8 @@
 #define HUGEVM_PROTO_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Where hugevmd listens unless told otherwise (Socket=, --socket, HUGEVM_SOCKET). */
@@ -72,6 +74,18 @@ struct proto_error_info {
 extern const struct proto_error_info proto_errors[PROTO_ERROR_COUNT];
 /* Stable symbolic name of a code ("permission-denied"), or "unknown". */
 const char *proto_error_name(int code);
+
+/* ---- Reading replies and STATUS objects ------------------------------------
+ * Tolerant getters, one set for every reader (hugevmctl, the metrics): a
+ * missing member, a member of another type or an o that is not an object all
+ * give the default. */
+json_object *proto_get(json_object *o, const char *key);
+const char *proto_get_str(json_object *o, const char *key, const char *dflt);
+bool proto_get_bool(json_object *o, const char *key, bool dflt);
+bool proto_has_int(json_object *o, const char *key);
+int64_t proto_get_int(json_object *o, const char *key, int64_t dflt);
+/* The length of an array, 0 for anything else. */
+size_t proto_array_len(json_object *a);
 
 /* ---- Methods ------------------------------------------------------------- */
 /* Who may call a method, weakest first: a peer may call what needs its role or less. */

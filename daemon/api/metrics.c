@@ -265,24 +265,6 @@ static bool is_sample_value(json_object *v)
         return t == json_type_boolean || t == json_type_int || t == json_type_double;
 }
 
-static json_object *field(json_object *obj, const char *key)
-{
-        json_object *v = NULL;
-        if (json_object_is_type(obj, json_type_object))
-                json_object_object_get_ex(obj, key, &v);
-        return v;
-}
-
-static const char *field_string(json_object *obj, const char *key)
-{
-        json_object *v = field(obj, key);
-        return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static size_t array_len(json_object *a)
-{
-        return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
-}
 
 /* One label set: size="..."[,node="N"][,extra="..."] */
 struct labels {
@@ -337,7 +319,7 @@ static void sample_int(FILE *f, const char *name, const struct labels *l, int64_
 /* Pools without a size label cannot be told apart; they are left out. */
 static const char *pool_size(json_object *pool)
 {
-        return field_string(pool, PROTO_F_SIZE);
+        return proto_get_str(pool, PROTO_F_SIZE, NULL);
 }
 
 /* A pool (or node) has nothing left to do when it is converged or has no target. */
@@ -394,8 +376,8 @@ static const char *const pool_states[] = {
 
 static void render_pools(FILE *f, json_object *status)
 {
-        json_object *pools = field(status, PROTO_F_POOLS);
-        size_t n = array_len(pools);
+        json_object *pools = proto_get(status, PROTO_F_POOLS);
+        size_t n = proto_array_len(pools);
 
         for (size_t g = 0; g < sizeof(pool_gauges) / sizeof(pool_gauges[0]); g++) {
                 family(f, pool_gauges[g].name, "gauge", pool_gauges[g].help);
@@ -403,7 +385,7 @@ static void render_pools(FILE *f, json_object *status)
                         json_object *pool = json_object_array_get_idx(pools, i);
                         struct labels l = { .size = pool_size(pool), .node = -1 };
                         if (l.size)
-                                sample(f, pool_gauges[g].name, &l, field(pool, pool_gauges[g].field));
+                                sample(f, pool_gauges[g].name, &l, proto_get(pool, pool_gauges[g].field));
                 }
         }
 
@@ -412,7 +394,7 @@ static void render_pools(FILE *f, json_object *status)
         for (size_t i = 0; i < n; i++) {
                 json_object *pool = json_object_array_get_idx(pools, i);
                 struct labels l = { .size = pool_size(pool), .node = -1 };
-                const char *state = field_string(pool, PROTO_F_STATE);
+                const char *state = proto_get_str(pool, PROTO_F_STATE, NULL);
                 if (l.size && state)
                         sample_int(f, "hugevm_pool_converged", &l, state_is_settled(state));
         }
@@ -421,7 +403,7 @@ static void render_pools(FILE *f, json_object *status)
                "State of the pool: 1 for the current state, 0 for the others.");
         for (size_t i = 0; i < n; i++) {
                 json_object *pool = json_object_array_get_idx(pools, i);
-                const char *state = field_string(pool, PROTO_F_STATE);
+                const char *state = proto_get_str(pool, PROTO_F_STATE, NULL);
                 if (!pool_size(pool) || !state)
                         continue;
                 for (size_t s = 0; s < sizeof(pool_states) / sizeof(pool_states[0]); s++) {
@@ -436,14 +418,14 @@ static void render_pools(FILE *f, json_object *status)
                 family(f, node_gauges[g].name, "gauge", node_gauges[g].help);
                 for (size_t i = 0; i < n; i++) {
                         json_object *pool = json_object_array_get_idx(pools, i);
-                        json_object *nodes = field(pool, PROTO_F_NODES);
-                        for (size_t j = 0; pool_size(pool) && j < array_len(nodes); j++) {
+                        json_object *nodes = proto_get(pool, PROTO_F_NODES);
+                        for (size_t j = 0; pool_size(pool) && j < proto_array_len(nodes); j++) {
                                 json_object *node = json_object_array_get_idx(nodes, j);
-                                json_object *id = field(node, PROTO_F_NODE);
+                                json_object *id = proto_get(node, PROTO_F_NODE);
                                 if (!json_object_is_type(id, json_type_int) || json_object_get_int64(id) < 0)
                                         continue;
                                 struct labels l = { .size = pool_size(pool), .node = json_object_get_int64(id) };
-                                sample(f, node_gauges[g].name, &l, field(node, node_gauges[g].field));
+                                sample(f, node_gauges[g].name, &l, proto_get(node, node_gauges[g].field));
                         }
                 }
         }
@@ -452,11 +434,11 @@ static void render_pools(FILE *f, json_object *status)
                "1 when the pool on this NUMA node is at its target or has none.");
         for (size_t i = 0; i < n; i++) {
                 json_object *pool = json_object_array_get_idx(pools, i);
-                json_object *nodes = field(pool, PROTO_F_NODES);
-                for (size_t j = 0; pool_size(pool) && j < array_len(nodes); j++) {
+                json_object *nodes = proto_get(pool, PROTO_F_NODES);
+                for (size_t j = 0; pool_size(pool) && j < proto_array_len(nodes); j++) {
                         json_object *node = json_object_array_get_idx(nodes, j);
-                        json_object *id = field(node, PROTO_F_NODE);
-                        const char *state = field_string(node, PROTO_F_STATE);
+                        json_object *id = proto_get(node, PROTO_F_NODE);
+                        const char *state = proto_get_str(node, PROTO_F_STATE, NULL);
                         if (!state || !json_object_is_type(id, json_type_int) || json_object_get_int64(id) < 0)
                                 continue;
                         struct labels l = { .size = pool_size(pool), .node = json_object_get_int64(id) };
@@ -467,37 +449,37 @@ static void render_pools(FILE *f, json_object *status)
 
 static void render_hvo(FILE *f, json_object *status)
 {
-        json_object *hvo = field(status, PROTO_F_HVO);
-        json_object *sizes = field(hvo, PROTO_F_SIZES);
+        json_object *hvo = proto_get(status, PROTO_F_HVO);
+        json_object *sizes = proto_get(hvo, PROTO_F_SIZES);
 
         family(f, "hugevm_hvo_supported", "gauge",
                "1 when this kernel can optimize the vmemmap of hugepages (HVO).");
-        sample(f, "hugevm_hvo_supported", NULL, field(hvo, PROTO_F_SUPPORTED));
+        sample(f, "hugevm_hvo_supported", NULL, proto_get(hvo, PROTO_F_SUPPORTED));
         family(f, "hugevm_hvo_enabled", "gauge",
                "1 when HVO is on (hugetlb_optimize_vmemmap): pages allocated from now on are optimized.");
-        sample(f, "hugevm_hvo_enabled", NULL, field(hvo, PROTO_F_ENABLED));
+        sample(f, "hugevm_hvo_enabled", NULL, proto_get(hvo, PROTO_F_ENABLED));
 
         family(f, "hugevm_hvo_eligible", "gauge", "1 when hugepages of this size can be optimized.");
-        for (size_t i = 0; i < array_len(sizes); i++) {
+        for (size_t i = 0; i < proto_array_len(sizes); i++) {
                 json_object *s = json_object_array_get_idx(sizes, i);
-                struct labels l = { .size = field_string(s, PROTO_F_SIZE), .node = -1 };
+                struct labels l = { .size = proto_get_str(s, PROTO_F_SIZE, NULL), .node = -1 };
                 if (l.size)
-                        sample(f, "hugevm_hvo_eligible", &l, field(s, PROTO_F_ELIGIBLE));
+                        sample(f, "hugevm_hvo_eligible", &l, proto_get(s, PROTO_F_ELIGIBLE));
         }
         family(f, "hugevm_hvo_saved_bytes_per_page", "gauge",
                "Bytes of vmemmap HVO frees for each optimized hugepage of this size on this kernel.");
-        for (size_t i = 0; i < array_len(sizes); i++) {
+        for (size_t i = 0; i < proto_array_len(sizes); i++) {
                 json_object *s = json_object_array_get_idx(sizes, i);
-                struct labels l = { .size = field_string(s, PROTO_F_SIZE), .node = -1 };
+                struct labels l = { .size = proto_get_str(s, PROTO_F_SIZE, NULL), .node = -1 };
                 if (l.size)
-                        sample(f, "hugevm_hvo_saved_bytes_per_page", &l, field(s, PROTO_F_SAVED_PER_PAGE));
+                        sample(f, "hugevm_hvo_saved_bytes_per_page", &l, proto_get(s, PROTO_F_SAVED_PER_PAGE));
         }
 }
 
 static void render_measured(FILE *f, json_object *status)
 {
-        json_object *measured = field(status, PROTO_F_MEASURED);
-        json_object *available = field(measured, PROTO_F_AVAILABLE);
+        json_object *measured = proto_get(status, PROTO_F_MEASURED);
+        json_object *available = proto_get(measured, PROTO_F_AVAILABLE);
         bool is_available = json_object_is_type(available, json_type_boolean) && json_object_get_boolean(available);
 
         family(f, "hugevm_measured_available", "gauge",
@@ -506,13 +488,13 @@ static void render_measured(FILE *f, json_object *status)
         family(f, "hugevm_measured_saved_bytes", "gauge",
                "Vmemmap bytes saved, all sizes, measured from the kernel's memmap counters.");
         if (is_available)
-                sample(f, "hugevm_measured_saved_bytes", NULL, field(measured, PROTO_F_SAVED_BYTES));
+                sample(f, "hugevm_measured_saved_bytes", NULL, proto_get(measured, PROTO_F_SAVED_BYTES));
         family(f, "hugevm_model_saved_bytes", "gauge",
                "Vmemmap bytes saved, all sizes, as the model predicts from the optimized-page ledger.");
-        sample(f, "hugevm_model_saved_bytes", NULL, field(measured, PROTO_F_MODEL_SAVED));
+        sample(f, "hugevm_model_saved_bytes", NULL, proto_get(measured, PROTO_F_MODEL_SAVED));
         family(f, "hugevm_measured_agrees", "gauge", "1 when the measured and the modelled savings agree.");
         if (is_available)
-                sample(f, "hugevm_measured_agrees", NULL, field(measured, PROTO_F_AGREES));
+                sample(f, "hugevm_measured_agrees", NULL, proto_get(measured, PROTO_F_AGREES));
 }
 
 static void render_counters(FILE *f, const struct metrics *m)
@@ -578,14 +560,14 @@ char *metrics_render(const struct metrics *m, json_object *status)
         if (!f)
                 return NULL;
 
-        const char *version = field_string(status, PROTO_F_VERSION);
+        const char *version = proto_get_str(status, PROTO_F_VERSION, NULL);
         family(f, "hugevm_info", "gauge", "Version of the running hugevmd; always 1.");
         if (version) {
                 struct labels l = { .node = -1, .extra_name = "version", .extra_value = version };
                 sample_int(f, "hugevm_info", &l, 1);
         }
         family(f, "hugevm_converged", "gauge", "1 when every pool is at its target.");
-        sample(f, "hugevm_converged", NULL, field(status, PROTO_F_CONVERGED));
+        sample(f, "hugevm_converged", NULL, proto_get(status, PROTO_F_CONVERGED));
 
         render_pools(f, status);
         render_hvo(f, status);

@@ -24,6 +24,7 @@ struct daemon {
         struct waits *waits;
         uv_signal_t sig_term, sig_int, sig_hup;
         uv_timer_t metrics_deadline;   /* cuts slow HTTP requests (metrics_http_expire) */
+        unsigned edges;          /* enum edges_extra: what edges_start set up */
         int exit_code;
         char last_status[256];   /* last sd_notify STATUS= text */
         uint64_t last_textfile;  /* uv_now() of the last metrics textfile write */

@@ -15,13 +15,11 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "edges.h"
 #include "log.h"
 #include "metrics.h"
-#include "observers.h"
 #include "proto.h"
 #include "sdnotify.h"
-#include "server.h"
-#include "waits.h"
 
 static void usage(FILE *f)
 {
@@ -38,44 +36,6 @@ static void usage(FILE *f)
                 "  -v, --verbose         log debug messages\n"
                 "  -V, --version         print the version\n"
                 "  -h, --help            this text\n");
-}
-
-static void signal_cb(uv_signal_t *h, int signum)
-{
-        struct daemon *d = h->data;
-        if (signum == SIGHUP) {
-                struct config_errors errors = { 0 };
-                log_info("SIGHUP: reloading the configuration");
-                (void)core_reload(&d->core, &errors);
-                config_errors_clear(&errors);
-                return;
-        }
-        log_info("%s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
-        daemon_stop(d);
-}
-
-void daemon_stop(struct daemon *d)
-{
-        if (d->core.stopping)
-                return;
-        sdnotify_stopping();
-        server_stop(d);
-        core_stop(&d->core);
-}
-
-/* The core stopped (its last job finished): close what keeps the loop alive. */
-static void on_stopped(void *data, struct core *core, const struct core_event *ev)
-{
-        struct daemon *d = data;
-        (void)core;
-        if (ev->kind != CORE_EV_STOPPED)
-                return;
-        waits_free(d);
-        sdnotify_watchdog_stop();
-        uv_close((uv_handle_t *)&d->sig_term, NULL);
-        uv_close((uv_handle_t *)&d->sig_int, NULL);
-        uv_close((uv_handle_t *)&d->sig_hup, NULL);
-        uv_close((uv_handle_t *)&d->metrics_deadline, NULL);
 }
 
 /* --check-config: what the daemon would do on this machine. */
@@ -177,63 +137,6 @@ static int parse_args(int argc, char **argv, struct args *a)
         return 0;
 }
 
-static void metrics_deadline_cb(uv_timer_t *t)
-{
-        struct daemon *d = t->data;
-        unsigned cut = metrics_http_expire(d->metrics);
-        if (cut)
-                log_debug("Metrics endpoint: cut %u connection%s that sent no whole request in time", cut, cut == 1 ? "" : "s");
-}
-
-/* The HTTP endpoint, if configured. Not getting the address is a start-up
- * error: someone else listening there would be scraped instead of us. */
-static int metrics_start(struct daemon *d)
-{
-        const char *listen = d->core.cfg->metrics_listen;
-        char addr[64];
-        uint16_t port = 0, bound = 0;
-        if (!listen)
-                return 0;
-        if (!d->metrics)
-                return -ENOMEM;
-        if (config_parse_listen(listen, addr, sizeof addr, &port) < 0)
-                return -EINVAL;   /* (the config loader refused it already) */
-        int r = metrics_http_start(d->metrics, addr, port, &bound);
-        if (r < 0) {
-                log_error("Cannot serve metrics on %s: %s (MetricsListen=no runs without the endpoint)", listen, strerror(-r));
-                return r;
-        }
-        log_info("Serving metrics on http://%s:%u/metrics", addr, bound);
-        uv_timer_start(&d->metrics_deadline, metrics_deadline_cb, 1000, 1000);
-        return 0;
-}
-
-/* The edges: metrics, observers, waits, signals, the socket. Negative errno
- * when the socket cannot be had. */
-static int edges_start(struct daemon *d)
-{
-        int r;
-        if ((r = metrics_new(&d->metrics)) < 0) {
-                log_error("Cannot set up metrics: %s", strerror(-r));
-                d->metrics = NULL;
-        }
-        if ((r = observers_init(d)) < 0 || (r = waits_init(d)) < 0 || (r = core_subscribe(&d->core, on_stopped, d)) < 0) {
-                log_error("Cannot set up hugevmd's observers: %s", strerror(-r));
-                return r;
-        }
-        uv_signal_init(d->loop, &d->sig_term);
-        uv_signal_init(d->loop, &d->sig_int);
-        uv_signal_init(d->loop, &d->sig_hup);
-        d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
-        uv_signal_start(&d->sig_term, signal_cb, SIGTERM);
-        uv_signal_start(&d->sig_int, signal_cb, SIGINT);
-        uv_signal_start(&d->sig_hup, signal_cb, SIGHUP);
-        uv_timer_init(d->loop, &d->metrics_deadline);
-        d->metrics_deadline.data = d;
-        r = server_start(d, d->socket_override ? d->socket_override : d->core.cfg->socket_path);
-        return r < 0 ? r : metrics_start(d);
-}
-
 int main(int argc, char **argv)
 {
         static struct daemon dd;   /* big (every node's ledger): not on the stack */
@@ -266,7 +169,7 @@ int main(int argc, char **argv)
                 print_plan(&d->core, d->socket_override);
                 reconcile_close(&d->core);
                 uv_run(&loop, UV_RUN_DEFAULT);
-        } else if (edges_start(d) < 0) {
+        } else if (edges_start(d, d->socket_override ? d->socket_override : d->core.cfg->socket_path, EDGES_ALL) < 0) {
                 d->exit_code = 1;
                 daemon_stop(d);
                 uv_run(&loop, UV_RUN_DEFAULT);

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "edges.h"
+#include "metrics.h"
 #include "proto.h"
 #include "rpc.h"
 #include "status.h"
@@ -268,7 +270,8 @@ static void stopped_cb(void *data, struct core *core, const struct core_event *e
 
 int main(void)
 {
-        struct daemon dd = { 0 }, *d = &dd;
+        static struct daemon dd;   /* big (every node's ledger): not on the stack */
+        struct daemon *d = &dd;
         struct config_errors errors = { 0 };
         uv_loop_t loop;
         bool stopped = false;
@@ -286,7 +289,7 @@ int main(void)
         uv_loop_init(&loop);
         d->loop = &loop;
         core_init(&d->core, &loop);
-        if (core_subscribe(&d->core, record, NULL) < 0 || waits_init(d) < 0 ||
+        if (core_subscribe(&d->core, record, NULL) < 0 || edges_start(d, NULL, 0) < 0 ||
             core_subscribe(&d->core, stopped_cb, &stopped) < 0) {
                 printf("Bail out! cannot subscribe\n");
                 return 1;
@@ -298,11 +301,12 @@ int main(void)
         test_persist_rollback(d);
         test_wait_degraded(d);
 
-        core_stop(&d->core);
-        ok(stopped, "core_stop publishes stopped when no job runs");
-        waits_free(d);
+        daemon_stop(d);
+        ok(stopped, "daemon_stop: the core publishes stopped when no job runs");
+        ok(d->waits == NULL, "... and the edges freed the waits");
         uv_run(&loop, UV_RUN_DEFAULT);
         is_int(uv_loop_close(&loop), 0, "the core closed every handle it opened");
+        metrics_free(d->metrics);
         core_free(&d->core);
         fake_root_free(root);
         return tap_done();

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "edges.h"
 #include "fuzz-root.h"
 #include "log.h"
 #include "metrics.h"
@@ -116,13 +117,12 @@ static bool daemon_stopped;        /* CORE_EV_STOPPED was published */
 static size_t notifications;       /* notifications the core's events make */
 
 /* The harness's observer: every event's notification (what server.c would
- * tell subscribers) is a valid message; and main.c's on_stopped: once the core
- * stopped, the waits go. */
+ * tell subscribers) is a valid message; and stopped is published once. */
 static void on_event(void *data, struct core *core, const struct core_event *ev)
 {
-        struct daemon *d = data;
         json_object *n = status_notification(ev), *v;
 
+        (void)data;
         (void)core;
         if (n) {
                 check_line(n, "notification");
@@ -135,15 +135,13 @@ static void on_event(void *data, struct core *core, const struct core_event *ev)
         if (ev->kind == CORE_EV_STOPPED) {
                 CHECK(!daemon_stopped, "stopped published twice");
                 daemon_stopped = true;
-                waits_free(d);
         }
 }
 
 /*
- * main.c's order: core_open, core_init, the edges (metrics, observers, waits,
- * the stop observer, then the control socket on socket_path unless NULL),
- * core_start. Not main.c's signal handlers and sd_notify (the fuzzer's process
- * is not a service).
+ * main.c's order: core_open, core_init, the edges as edges_start() sets them
+ * up (the control socket on socket_path unless NULL; no signal handlers: the
+ * fuzzer's process is not a service), then this harness's observer, core_start.
  */
 static void setup(struct daemon *d, uv_loop_t *loop, const char *socket_path)
 {
@@ -163,28 +161,20 @@ static void setup(struct daemon *d, uv_loop_t *loop, const char *socket_path)
                 abort();
         d->loop = loop;
         core_init(&d->core, loop);
-        if ((r = metrics_new(&d->metrics)) < 0 || (r = observers_init(d)) < 0 || (r = waits_init(d)) < 0 ||
-            (r = core_subscribe(&d->core, on_event, d)) < 0) {
-                fprintf(stderr, FUZZ_NAME ": setting up the edges: %s\n", strerror(-r));
-                abort();
-        }
-        if (socket_path) {
-                r = server_start(d, socket_path);
-                CHECK(r == 0, "server_start: %s", strerror(-r));
-        }
+        r = edges_start(d, socket_path, socket_path ? EDGES_SOCKET : 0);
+        CHECK(r == 0, "edges_start: %s", strerror(-r));
+        r = core_subscribe(&d->core, on_event, NULL);
+        CHECK(r == 0, "core_subscribe: %s", strerror(-r));
         core_start(&d->core);
 }
 
-/* main.c's daemon_stop and the end of its main: stop serving, stop the core
- * (a running resize chunk finishes first), run the loop until every handle
- * closed, free. */
+/* main.c's end: daemon_stop (stop serving, stop the core; a running resize
+ * chunk finishes first), run the loop until every handle closed, free. */
 static void teardown(struct daemon *d)
 {
         int r;
 
-        if (d->server)
-                server_stop(d);
-        core_stop(&d->core);
+        daemon_stop(d);
         uv_run(d->loop, UV_RUN_DEFAULT);
         CHECK(daemon_stopped, "the loop ended but the core never published stopped");
         CHECK(!d->waits && !d->server, "the loop ended with %s left", d->waits ? "waits" : "the server");

@@ -131,8 +131,9 @@ grep -q "a socket path has at most 107" "$log"
 tap_ok $? "... and says how long a socket path may be"
 tap_is "$(find "$tmp" -type s | wc -l)" 0 "... and no socket was bound under a shorter name"
 
-# Waits pile up only so far: 30,000 pipelined on one connection while the pool
-# cannot grow (writes fail with ENOMEM: it keeps converging, waits stay parked).
+# Waits pile up only so far: 5,000 pipelined on one connection while the pool
+# cannot grow (writes fail with ENOMEM: it keeps converging for its quick
+# retries, about 7 s, and the waits stay parked).
 FAULTINJECT=$top_builddir/tests/stress/.libs/faultinject.so
 if [ -f "$FAULTINJECT" ]; then
         faults=$tmp/faults
@@ -143,14 +144,19 @@ if [ -f "$FAULTINJECT" ]; then
         echo "write */nr_hugepages ENOMEM" >"$faults"
         ctl set 2M 8 --runtime >/dev/null 2>&1
         rss_before=$(awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status")
-        "$PYTHON" "$top_srcdir/tests/integration/attack.py" waits "$sock" 30000 >"$tmp/waits.out" 2>&1
+        "$PYTHON" "$top_srcdir/tests/integration/attack.py" waits "$sock" 5000 >"$tmp/waits.out" 2>&1
         rss_after=$(awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status")
         sed 's/^/# /' "$tmp/waits.out"
-        tap_is "$(awk '/^busy/ {print $2, $4}' "$tmp/waits.out")" "$((30000 - 64)) 0" \
-                "30,000 pipelined waits: 64 parked, every other one refused as busy"
+        tap_is "$(awk '/^busy/ {print $2, $4}' "$tmp/waits.out")" "$((5000 - 64)) 0" \
+                "5,000 pipelined waits: 64 parked, every other one refused as busy"
         echo "# VmRSS ${rss_before} kB -> ${rss_after} kB"
-        [ $((rss_after - rss_before)) -lt 16384 ]
-        tap_ok $? "the daemon's memory grew by less than 16 MiB ($((rss_after - rss_before)) kB)"
+        if grep -q libasan "/proc/$daemon_pid/maps"; then
+                # Under AddressSanitizer RSS is mostly its quarantine (tests/stress/common.sh).
+                tap_ok 0 "# SKIP the memory bound is checked in the plain build only"
+        else
+                [ $((rss_after - rss_before)) -lt 16384 ]
+                tap_ok $? "the daemon's memory grew by less than 16 MiB ($((rss_after - rss_before)) kB)"
+        fi
         : >"$faults"
         stop_daemon
         tap_is $? 0 "hugevmd exits 0"

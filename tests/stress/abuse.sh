@@ -14,9 +14,7 @@ Pages=4
 EOF2
 start_daemon
 tap_ok $? "hugevmd starts" || { show_log; stress_done; }
-while read -r word rc desc; do
-        if [ "$word" = CHECK ]; then tap_ok "$rc" "$desc"; else echo "$word $rc $desc"; fi
-done < <(timeout 240 python3 "$top_srcdir/tests/stress/abuse.py" "$sock" "$daemon_pid" 2>&1)
+stress_py abuse.py 240 python3 "$top_srcdir/tests/stress/abuse.py" "$sock" "$daemon_pid"
 r=$(ctl status --json 2>/dev/null)
 tap_ok $? "status answers after the abuse"
 stop_daemon

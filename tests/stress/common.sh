@@ -23,13 +23,13 @@ real_kernel_ok() {
         [ -z "$real_kernel_why" ]
 }
 
-# Take the machine-wide lock (bounded wait) and remember what to put back.
+# Take the machine-wide lock (bounded wait) and remember what to put back
+# (stress_exit puts it back on every exit). Sets real_kernel_why on failure.
 real_lock_and_save() {
         exec 8>"$REAL_LOCK"
-        if ! flock -w 300 8; then echo "# SKIP real kernel: lock busy for 300 s"; return 1; fi
+        if ! flock -w 300 8; then real_kernel_why="$REAL_LOCK busy for 300 s"; return 1; fi
         real_saved="$(cat "$REAL_POOL/nr_hugepages") $(cat "$REAL_POOL/nr_overcommit_hugepages") $(cat "$REAL_HVO" 2>/dev/null || echo -)"
         echo "# real kernel before: nr_hugepages overcommit hvo = $real_saved"
-        trap 'real_restore; cleanup' EXIT
 }
 
 real_restore() {
@@ -42,6 +42,7 @@ real_restore() {
         echo "# real kernel restored: $(cat "$REAL_POOL/nr_hugepages") $(cat "$REAL_POOL/nr_overcommit_hugepages") $(cat "$REAL_HVO" 2>/dev/null)"
         real_saved=
         flock -u 8
+        exec 8>&-
 }
 
 # poll_for SECONDS COMMAND...: like poll_until, but bounded by wall time (the
@@ -56,6 +57,49 @@ poll_for() {
         "$@"
 }
 
-# The plan line and exit 0: the TAP driver judges the lines, and lib.sh's
-# tap_done would turn expected failures (# TODO, known daemon bugs) into an error.
-stress_done() { echo "1..$tap_n"; exit 0; }
+# stress_py NAME SECONDS COMMAND...: run a python checker (abuse.py, crash.py)
+# for at most SECONDS. Its "CHECK <0|1> <description>" lines become cases, its
+# "# ..." lines pass through, anything else (a traceback) is shown as a
+# diagnostic. It must end with "END <number of CHECK lines>" and exit 0: a
+# checker that stopped early (an exception, the timeout, a kill) fails the
+# case "NAME ran to its end" however many checks it passed before.
+stress_py() {
+        local name=$1 secs=$2 line word rc desc checks=0 end='' status=''
+        shift 2
+        while IFS= read -r line; do
+                read -r word rc desc <<<"$line"
+                case $word in
+                CHECK) tap_ok "$rc" "$desc"; checks=$((checks + 1)) ;;
+                END) end=$rc ;;
+                EXIT) status=$rc ;;
+                '#'*) printf '%s\n' "$line" ;;
+                *) printf '# %s: %s\n' "$name" "$line" ;;
+                esac
+        done < <(timeout "$secs" "$@" 2>&1; echo "EXIT $?")
+        [ "$status" = 0 ] && [ "$end" = "$checks" ]
+        tap_ok $? "$name ran to its end ($checks checks; END ${end:-missing}, exit status ${status:-unknown}$(
+                [ "$status" = 124 ] && echo ": killed after $secs s"))"
+}
+
+# ---- The end of a stress script ----------------------------------------------
+# stress_done: the plan, and exit 0 only if every case passed (a known daemon
+# bug is a failure like any other, never a "# TODO"). A script that cannot go
+# on calls it after a failed case saying why. A script that exits any other
+# way before a plan is printed (a signal, an exit in a helper, bash dying)
+# gets a failed case for it from stress_exit, the EXIT trap installed here;
+# that trap also puts the real kernel back (real_restore) and then runs the
+# integration tier's cleanup.
+stress_done() { tap_done; exit; }
+stress_exit() {
+        local rc=$?
+        trap - EXIT
+        if [ -z "$tap_planned" ]; then
+                tap_ok 1 "the script ran to its end (it stopped early, exit status $rc)"
+                tap_done
+                rc=1
+        fi
+        real_restore
+        cleanup
+        exit $rc
+}
+trap stress_exit EXIT

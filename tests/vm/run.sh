@@ -208,10 +208,17 @@ guest_rc=$(sed -n 's/^HUGEVM-TAP-END rc=//p' "$work/tap.txt")
 
 failed=0
 why=
+# Counted as the TAP driver does: a skip is an "ok" line with a "# SKIP"
+# directive; the plan must match the cases.
+n_cases=$(printf '%s\n' "$tap" | grep -cE '^(not )?ok( |$)' || true)
+n_failed=$(printf '%s\n' "$tap" | grep -c '^not ok' || true)
+n_skipped=$(printf '%s\n' "$tap" | grep -E '^ok( |$)' | grep -cE '[^\\]#[[:space:]]*[Ss][Kk][Ii][Pp]([^[:alnum:]_]|$)' || true)
+plan=$(printf '%s\n' "$tap" | sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' | tail -1)
 if [ "$timed_out" = 1 ]; then failed=1; why="VM did not finish within ${vm_timeout}s (killed)"
 elif [ -z "$guest_rc" ]; then failed=1; why="VM ended before the cases finished (qemu exit $qemu_rc)"
-elif ! grep -qE '^1\.\.[0-9]+' <<<"$tap"; then failed=1; why="no TAP plan from the guest"
-elif grep -q '^not ok' <<<"$tap"; then failed=1; why="failed cases"
+elif [ -z "$plan" ]; then failed=1; why="no TAP plan from the guest"
+elif [ "$plan" != "$n_cases" ]; then failed=1; why="the guest planned $plan cases and reported $n_cases"
+elif [ "$n_failed" != 0 ]; then failed=1; why="failed cases"
 elif [ "$guest_rc" != 0 ]; then failed=1; why="guest cases exited $guest_rc"
 fi
 if [ "$failed" = 1 ]; then
@@ -222,6 +229,6 @@ if [ "$failed" = 1 ]; then
         tr -d '\r' <"$work/console.log" | tail -150 | sed 's/^/#   /'
         [ -n "$guest_rc" ] || echo "Bail out! $why"
 fi
-note "cases: $(printf '%s\n' "$tap" | grep -cE '^(not )?ok ') ($(printf '%s\n' "$tap" | grep -c '^not ok') failed)"
+note "cases: $n_cases ($n_failed failed, $n_skipped skipped; plan ${plan:-missing})"
 note "wall time: $((t_end - t_start))s (VM $((t_end - t_boot))s, accel $accel, kernel $kver)"
 exit "$failed"

@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>   /* with <linux/mount.h>: fsopen, fsconfig, fsmount, move_mount constants */
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -175,13 +178,102 @@ int vmm_mounts_list(vmm_ctx *ctx, struct vmm_mount **ret_mounts, size_t *ret_n)
         return 0;
 }
 
-/* A mount over a directory hides what is in it (a Mount=/dev typo would hide
- * the devices): only an empty or missing directory is mounted over. */
-static int dir_empty_or_missing(const char *path)
+/* Mount points are taken as written: absolute, not "/", without empty, "."
+ * or ".." components and without a trailing '/' (the form /proc/mounts
+ * shows them in, so that a configured mount is found there by name). */
+static bool mount_path_normalized(const char *dir)
 {
-        DIR *dir = opendir(path);
-        if (!dir)
-                return errno == ENOENT ? 0 : -errno;
+        if (!dir || dir[0] != '/' || dir[1] == '\0')
+                return false;
+        for (const char *c = dir + 1;; c++) {
+                size_t len = strcspn(c, "/");
+                if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c += len;
+                if (!*c)
+                        return true;
+        }
+}
+
+/* glibc 2.36 has no openat2() wrapper. */
+static int openat2_fd(int dirfd, const char *name, uint64_t flags)
+{
+        struct open_how how = { .flags = flags, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH };
+        long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+        return fd < 0 ? -errno : (int)fd;
+}
+
+/*
+ * The directory dir below the root, opened one component at a time with
+ * RESOLVE_NO_SYMLINKS: a symlink anywhere on the way is -ELOOP, a file that
+ * is not a directory -ENOTDIR, so the fd is the directory the path names and
+ * no other (a user who can write some directory on the way cannot redirect
+ * it). The root itself is the caller's and may hold symlinks. With create,
+ * missing components are made (0755) relative to their parent's fd; else a
+ * missing one is -ENOENT. On failure *ret_bad_len (may be NULL) is the length
+ * of dir's prefix up to the component at fault. Returns an O_RDONLY directory fd.
+ */
+static int open_dir_nofollow(vmm_ctx *ctx, const char *dir, bool create, size_t *ret_bad_len)
+{
+        char name[NAME_MAX + 1];
+        int fd = open(ctx->prefix[0] ? ctx->prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (const char *c = dir + 1;;) {
+                size_t len = strcspn(c, "/");
+                bool last = c[len] == '\0';
+                int next;
+                if (len > NAME_MAX)
+                        next = -ENAMETOOLONG;
+                else {
+                        memcpy(name, c, len);
+                        name[len] = '\0';
+                        /* O_PATH on the way; the last one is read (its entries) and mounted on. */
+                        uint64_t flags = O_DIRECTORY | O_CLOEXEC | (last ? O_RDONLY : O_PATH);
+                        next = openat2_fd(fd, name, flags);
+                        if (next == -ENOENT && create)
+                                next = mkdirat(fd, name, 0755) < 0 && errno != EEXIST ? -errno : openat2_fd(fd, name, flags);
+                }
+                close(fd);
+                if (next < 0) {
+                        if (ret_bad_len)
+                                *ret_bad_len = (size_t)(c - dir) + len;
+                        return next;
+                }
+                fd = next;
+                if (last)
+                        return fd;
+                c += len + 1;
+        }
+}
+
+int vmm_mount_point_check(vmm_ctx *ctx, const char *dir, size_t *ret_bad_len)
+{
+        if (!mount_path_normalized(dir))
+                return -EINVAL;
+        int fd = open_dir_nofollow(ctx, dir, false, ret_bad_len);
+        if (fd == -ENOENT)
+                return 0;   /* the rest is created at mount time */
+        if (fd < 0)
+                return fd;
+        close(fd);
+        return 0;
+}
+
+/* A mount over a directory hides what is in it (a Mount=/dev typo would hide
+ * the devices): only an empty directory is mounted over. Read from the fd that
+ * is then mounted on, not from a path that may name another directory by then. */
+static int dir_fd_empty(int fd)
+{
+        int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dup_fd < 0)
+                return -errno;
+        DIR *dir = fdopendir(dup_fd);
+        if (!dir) {
+                int r = -errno;
+                close(dup_fd);
+                return r;
+        }
         struct dirent *e;
         int r = 0;
         errno = 0;
@@ -196,49 +288,78 @@ static int dir_empty_or_missing(const char *path)
         return r;
 }
 
-/* mkdir -p below the root; directories it creates are 0755. */
-static int make_dirs(char *path)
+static int fs_set(int fs_fd, const char *key, const char *value)
 {
-        for (char *p = path + 1;; p++) {
-                if (*p != '/' && *p != '\0')
-                        continue;
-                char c = *p;
-                *p = '\0';
-                int r = mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-                *p = c;
-                if (r < 0)
-                        return r;
-                if (!c)
-                        return 0;
+        return syscall(SYS_fsconfig, fs_fd, FSCONFIG_SET_STRING, key, value, 0) < 0 ? -errno : 0;
+}
+
+/* A hugetlbfs superblock with the options, as a detached mount fd (nosuid, nodev). */
+static int hugetlbfs_create(uint64_t size_kb, const struct vmm_mount_opts *opts)
+{
+        char text[32];
+        int r = 0;
+        long fs_fd = syscall(SYS_fsopen, "hugetlbfs", FSOPEN_CLOEXEC);
+        if (fs_fd < 0)
+                return -errno;
+        /* "hugetlbfs" as the source, as mount -t hugetlbfs hugetlbfs shows it. */
+        if ((r = fs_set((int)fs_fd, "source", "hugetlbfs")) < 0)
+                goto out;
+        snprintf(text, sizeof text, "%" PRIu64 "K", size_kb);
+        if ((r = fs_set((int)fs_fd, "pagesize", text)) < 0)
+                goto out;
+        if (opts && opts->size_bytes) {
+                snprintf(text, sizeof text, "%" PRIu64, opts->size_bytes);
+                if ((r = fs_set((int)fs_fd, "size", text)) < 0)
+                        goto out;
         }
+        if (opts && opts->min_size_bytes) {
+                snprintf(text, sizeof text, "%" PRIu64, opts->min_size_bytes);
+                if ((r = fs_set((int)fs_fd, "min_size", text)) < 0)
+                        goto out;
+        }
+        if (opts && opts->mode >= 0) {
+                snprintf(text, sizeof text, "%o", (unsigned)opts->mode);
+                if ((r = fs_set((int)fs_fd, "mode", text)) < 0)
+                        goto out;
+        }
+        if (opts && opts->uid >= 0) {
+                snprintf(text, sizeof text, "%" PRId64, opts->uid);
+                if ((r = fs_set((int)fs_fd, "uid", text)) < 0)
+                        goto out;
+        }
+        if (opts && opts->gid >= 0) {
+                snprintf(text, sizeof text, "%" PRId64, opts->gid);
+                if ((r = fs_set((int)fs_fd, "gid", text)) < 0)
+                        goto out;
+        }
+        if (syscall(SYS_fsconfig, fs_fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+                r = -errno;
+                goto out;
+        }
+        long mnt_fd = syscall(SYS_fsmount, fs_fd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        r = mnt_fd < 0 ? -errno : (int)mnt_fd;
+out:
+        close((int)fs_fd);
+        return r;
 }
 
 int vmm_hugetlbfs_mount(vmm_ctx *ctx, const char *dir, uint64_t size_kb, const struct vmm_mount_opts *opts)
 {
-        char path[PATH_MAX], data[256];
-        if (!dir || dir[0] != '/' || !size_kb)
+        if (!mount_path_normalized(dir) || !size_kb)
                 return -EINVAL;
-        int r = vmmi_path(ctx, path, "%s", dir);
-        if (r < 0)
-                return r;
-        int n = snprintf(data, sizeof data, "pagesize=%" PRIu64 "K", size_kb);
-        if (opts && opts->size_bytes)
-                n += snprintf(data + n, sizeof data - (size_t)n, ",size=%" PRIu64, opts->size_bytes);
-        if (opts && opts->min_size_bytes)
-                n += snprintf(data + n, sizeof data - (size_t)n, ",min_size=%" PRIu64, opts->min_size_bytes);
-        if (opts && opts->mode >= 0)
-                n += snprintf(data + n, sizeof data - (size_t)n, ",mode=%o", (unsigned)opts->mode);
-        if (opts && opts->uid >= 0)
-                n += snprintf(data + n, sizeof data - (size_t)n, ",uid=%" PRId64, opts->uid);
-        if (opts && opts->gid >= 0)
-                n += snprintf(data + n, sizeof data - (size_t)n, ",gid=%" PRId64, opts->gid);
-        if (n < 0 || (size_t)n >= sizeof data)
-                return -EINVAL;
-        if ((r = dir_empty_or_missing(path)) < 0 || (r = make_dirs(path)) < 0)
-                return r;
-        if (mount("hugetlbfs", path, "hugetlbfs", MS_NOSUID | MS_NODEV, data) < 0)
-                return -errno;
-        return 0;
+        int dir_fd = open_dir_nofollow(ctx, dir, true, NULL);
+        if (dir_fd < 0)
+                return dir_fd;
+        int r = dir_fd_empty(dir_fd);
+        if (r == 0 && (r = hugetlbfs_create(size_kb, opts)) >= 0) {
+                int mnt_fd = r;
+                /* Onto the very directory checked above: by fd, not by name. */
+                r = syscall(SYS_move_mount, mnt_fd, "", dir_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0
+                            ? -errno : 0;
+                close(mnt_fd);
+        }
+        close(dir_fd);
+        return r;
 }
 
 int vmm_shm_read(vmm_ctx *ctx, struct vmm_shm *ret)

@@ -179,11 +179,25 @@ struct vmm_mount_opts {
         int64_t uid, gid;         /* owner, -1 for the default */
 };
 /* Mount hugetlbfs for size_kb at dir (below the root; created, 0755, if missing)
- * with nosuid,nodev; opts may be NULL. -ENOTEMPTY if dir holds anything (the
- * mount would hide it), -ENOTDIR if it is not a directory. The kernel's errno
- * when it refuses (-EPERM without CAP_SYS_ADMIN, -EINVAL for a size without an
- * hstate, -ENOMEM when min_size= cannot be reserved). */
+ * with nosuid,nodev; opts may be NULL. dir is resolved without following
+ * symlinks (openat2 RESOLVE_NO_SYMLINKS, component by component; the root
+ * itself may hold them), checked empty and mounted on by file descriptor
+ * (fsopen, fsconfig, fsmount, move_mount): what is mounted on is the directory
+ * that was checked, whatever happens to the path meanwhile. -EINVAL if dir is
+ * not absolute and normalized (see vmm_mount_point_check), -ELOOP if a
+ * component is a symlink, -ENOTDIR if one is not a directory, -ENOTEMPTY if
+ * dir holds anything (the mount would hide it). The kernel's errno when it
+ * refuses (-EPERM without CAP_SYS_ADMIN, -EINVAL for a size without an
+ * hstate, -ENOMEM when min_size= cannot be reserved, -ENOSYS before Linux 5.6). */
 VMM_PUBLIC int vmm_hugetlbfs_mount(vmm_ctx *ctx, const char *dir, uint64_t size_kb, const struct vmm_mount_opts *opts);
+
+/* Whether dir could be mounted on by vmm_hugetlbfs_mount, as the path stands
+ * now (for a configuration check; the mount checks again): 0 if every
+ * existing component is a directory and none a symlink (missing ones would be
+ * created). -EINVAL if dir is not absolute, is "/", or has an empty, "." or
+ * ".." component or a trailing '/'; -ELOOP (a symlink) or -ENOTDIR, with
+ * *ret_bad_len (may be NULL) the length of dir's prefix naming that component. */
+VMM_PUBLIC int vmm_mount_point_check(vmm_ctx *ctx, const char *dir, size_t *ret_bad_len);
 
 struct vmm_shm {
         uint64_t group;    /* vm.hugetlb_shm_group: the gid allowed shmget(SHM_HUGETLB) */

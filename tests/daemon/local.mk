@@ -19,7 +19,7 @@ daemon_test_conf_SOURCES = daemon/test-conf.c unit/fake.c unit/fake.h
 daemon_test_conf_CFLAGS = $(DAEMON_CFLAGS)
 daemon_test_conf_LDADD = $(DAEMON_LIBS)
 
-daemon_test_state_SOURCES = daemon/test-state.c
+daemon_test_state_SOURCES = daemon/test-state.c unit/fake.c unit/fake.h
 daemon_test_state_CFLAGS = $(DAEMON_CFLAGS)
 daemon_test_state_LDADD = $(DAEMON_LIBS)
 

@@ -25,5 +25,7 @@ EXTRA_DIST += \
 	integration/attack.py \
 	kernel/e2e-savings.sh \
 	kernel/host-real.sh
+TESTS += integration/hostile-files.sh
+EXTRA_DIST += integration/hostile-files.sh
 TESTS += integration/coverage.sh kernel/mount-options.sh
 EXTRA_DIST += integration/coverage.sh integration/notify.py kernel/mount-options.sh

@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hugetlbfs mounts from /proc/mounts and the SysV shm sysctls, on fake trees:
  * escapes, default page size, hostile lines; shm limits raised, never lowered.
- * MemTotal from /proc/meminfo; the mount table's watch fd. */
+ * MemTotal from /proc/meminfo; the mount table's watch fd. Mount points:
+ * never through a symlink, only normalized paths, and (as root, in a private
+ * mount namespace, under a temp dir) a real hugetlbfs mounted by fd with its
+ * options, then unmounted. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "fake.h"
@@ -202,11 +210,177 @@ static void test_mounts_watch(void)
         fake_root_free(root);
 }
 
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
+
+static bool is_hugetlbfs(const char *path)
+{
+        struct statfs sf;
+        return statfs(path, &sf) == 0 && sf.f_type == HUGETLBFS_MAGIC;
+}
+
+/* Mounts the test did not want (the code under test followed a link or took a
+ * path it should have refused): undo every one below root, so that the tree
+ * can be removed and the next case starts clean. */
+static void unmount_below(const char *root)
+{
+        for (bool again = true; again;) {
+                FILE *f = fopen("/proc/self/mountinfo", "re");
+                char line[4096], point[4096];
+                again = false;
+                while (f && fgets(line, sizeof line, f))
+                        if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 &&
+                            strncmp(point, root, strlen(root)) == 0 && umount2(point, MNT_DETACH) == 0) {
+                                printf("# unmounted %s, which should not be a mount point\n", point);
+                                again = true;
+                        }
+                if (f)
+                        fclose(f);
+        }
+}
+
+/* Everything a mount point must be before anything is mounted: refused
+ * without privileges, so these run as any user. */
+static void test_mount_point_checks(void)
+{
+        char *root = fake_root_new();
+        vmm_ctx *ctx = fake_ctx(root, 4096);
+        char target[4096];
+        size_t bad = 0;
+
+        fake_dir(root, "/victim");
+        fake_dir(root, "/victimdir/sub");
+        fake_dir(root, "/tmp");
+        fake_file(root, "/etc/file", "%s", "x\n");
+        snprintf(target, sizeof target, "%s/victim", root);
+        fake_symlink(root, "/tmp/hp", target);           /* absolute, as a user would plant it */
+        fake_symlink(root, "/tmp/rel", "../victim");      /* relative */
+        fake_symlink(root, "/dirlink", "victimdir");      /* a link on the way, not at the end */
+
+        const char *not_normalized[] = { "/", "//", "/.", "/mnt/x/..", "/mnt/../etc", "/mnt//x", "/mnt/x/", "/mnt/./x",
+                                         "relative", "" };
+        for (size_t i = 0; i < sizeof not_normalized / sizeof not_normalized[0]; i++) {
+                is_int(vmm_mount_point_check(ctx, not_normalized[i], NULL), -EINVAL, "check: \"%s\" is -EINVAL",
+                       not_normalized[i]);
+                is_int(vmm_hugetlbfs_mount(ctx, not_normalized[i], 2048, NULL), -EINVAL, "mount: \"%s\" is -EINVAL",
+                       not_normalized[i]);
+        }
+        is_int(vmm_hugetlbfs_mount(ctx, NULL, 2048, NULL), -EINVAL, "mount: NULL is -EINVAL");
+
+        is_int(vmm_mount_point_check(ctx, "/mnt/new/deeper", &bad), 0, "check: a missing path is fine (created at mount)");
+        is_int(vmm_mount_point_check(ctx, "/victim", &bad), 0, "check: an existing directory is fine");
+        bad = 0;
+        is_int(vmm_mount_point_check(ctx, "/tmp/hp", &bad), -ELOOP, "check: a symlink as the mount point is -ELOOP");
+        is_int((long long)bad, (long long)strlen("/tmp/hp"), "... naming /tmp/hp");
+        bad = 0;
+        is_int(vmm_mount_point_check(ctx, "/dirlink/sub", &bad), -ELOOP, "check: a symlink on the way is -ELOOP");
+        is_int((long long)bad, (long long)strlen("/dirlink"), "... naming /dirlink, not /dirlink/sub");
+        is_int(vmm_mount_point_check(ctx, "/tmp/hp/below/it", NULL), -ELOOP, "check: below a symlink is -ELOOP");
+        bad = 0;
+        is_int(vmm_mount_point_check(ctx, "/etc/file/x", &bad), -ENOTDIR, "check: a file on the way is -ENOTDIR");
+        is_int((long long)bad, (long long)strlen("/etc/file"), "... naming /etc/file");
+
+        /* Refused before anything is mounted or created, whoever runs it. */
+        is_int(vmm_hugetlbfs_mount(ctx, "/tmp/hp", 2048, NULL), -ELOOP, "mount: a symlink as the mount point is -ELOOP");
+        is_int(vmm_hugetlbfs_mount(ctx, "/tmp/rel", 2048, NULL), -ELOOP, "mount: a relative symlink is -ELOOP");
+        is_int(vmm_hugetlbfs_mount(ctx, "/dirlink/sub", 2048, NULL), -ELOOP, "mount: a symlink on the way is -ELOOP");
+        is_int(vmm_hugetlbfs_mount(ctx, "/tmp/hp/new", 2048, NULL), -ELOOP, "mount: below a symlink is -ELOOP");
+        char victim_new[4096];
+        snprintf(victim_new, sizeof victim_new, "%s/victim/new", root);
+        ok(access(victim_new, F_OK) < 0, "... and nothing was created through it");
+        snprintf(target, sizeof target, "%s/victim", root);
+        ok(!is_hugetlbfs(target), "the link's target is not a hugetlbfs");
+        unmount_below(root);
+        vmm_ctx_free(ctx);
+        fake_root_free(root);
+}
+
+/* The line of /proc/self/mountinfo for a mount point, from its mount ID on. */
+static bool mountinfo_line(const char *path, char *out, size_t len)
+{
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096], point[4096];
+        bool found = false;
+        while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", point) == 1 && strcmp(point, path) == 0) {
+                        snprintf(out, len, "%s", line);
+                        found = true;   /* the last one is on top */
+                }
+        if (f)
+                fclose(f);
+        return found;
+}
+
+/* A real hugetlbfs, by fd, on this kernel: root only, in the test's own mount
+ * namespace (see main), under a temp dir, unmounted again. */
+static void test_mount_real(bool private_ns)
+{
+        if (!private_ns || access("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) < 0) {
+                ok(1, "# SKIP real mounts need root, a private mount namespace and 2048kB hugepages");
+                return;
+        }
+        char *root = fake_root_new();
+        vmm_ctx *ctx = fake_ctx(root, 4096);
+        char path[4096], info[4096];
+        struct vmm_mount_opts opts = { .size_bytes = 4 << 20, .mode = 0770, .uid = -1, .gid = 65534 };
+
+        int r = vmm_hugetlbfs_mount(ctx, "/mnt/hp-2M", 2048, &opts);
+        is_int(r, 0, "mount: a real hugetlbfs at a missing path (%s)", r < 0 ? strerror(-r) : "ok");
+        snprintf(path, sizeof path, "%s/mnt/hp-2M", root);
+        ok(is_hugetlbfs(path), "it is a hugetlbfs");
+        ok(mountinfo_line(path, info, sizeof info), "it is in the mount table");
+        printf("# %s", info);
+        ok(strstr(info, " nosuid") || strstr(info, ",nosuid"), "nosuid");
+        ok(strstr(info, "nodev"), "nodev");
+        ok(strstr(info, " - hugetlbfs hugetlbfs "), "type hugetlbfs, source hugetlbfs");
+        ok(strstr(info, "pagesize=2M"), "pagesize=2M");
+        ok(strstr(info, "size=4194304") || strstr(info, "size=4M"), "size= 4 MiB");
+        ok(strstr(info, "mode=770"), "mode=770");
+        ok(strstr(info, "gid=65534"), "gid=65534");
+        struct stat st;
+        ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 0770, "the mount's root has mode 0770");
+
+        /* Its root is empty: a second mount on it would stack; the caller looks
+         * for it in /proc/mounts first. A file in it makes it not empty. */
+        snprintf(info, sizeof info, "%s/mnt/hp-2M/file", root);
+        int fd = open(info, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+                close(fd);
+        is_int(vmm_hugetlbfs_mount(ctx, "/mnt/hp-2M", 2048, NULL), -ENOTEMPTY,
+               "mount: over a hugetlbfs with a file in it is -ENOTEMPTY");
+        unlink(info);
+        is_int(umount2(path, 0), 0, "unmounted");
+        ok(!is_hugetlbfs(path), "nothing left mounted there");
+
+        /* A link to an empty directory: mount(2) on the path mounted on the
+         * target; by fd after RESOLVE_NO_SYMLINKS nothing is mounted. */
+        fake_dir(root, "/victim");
+        snprintf(path, sizeof path, "%s/victim", root);
+        fake_symlink(root, "/hp", path);
+        is_int(vmm_hugetlbfs_mount(ctx, "/hp", 2048, &opts), -ELOOP, "mount as root: a symlink is still -ELOOP");
+        ok(!is_hugetlbfs(path), "the symlink's target was not mounted on");
+        unmount_below(root);
+        vmm_ctx_free(ctx);
+        fake_root_free(root);
+}
+
 int main(void)
 {
+        /* As root, a mount point the library should refuse would really be
+         * mounted on: in a mount namespace of the test's own, nothing can
+         * leak to the machine, even if the test dies. */
+        bool private_ns = geteuid() == 0 && unshare(CLONE_NEWNS) == 0 &&
+                          mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+        if (geteuid() == 0 && !private_ns) {
+                printf("Bail out! root without a private mount namespace: %s\n", strerror(errno));
+                return 1;
+        }
         test_mounts();
         test_shm();
         test_memtotal();
         test_mounts_watch();
+        test_mount_point_checks();
+        test_mount_real(private_ns);
         return tap_done();
 }

@@ -195,11 +195,26 @@ static bool mount_path_normalized(const char *dir)
         }
 }
 
-/* glibc 2.36 has no openat2() wrapper. */
+/* One path component below dirfd, never through a symlink. glibc 2.36 has no
+ * openat2() wrapper; where the syscall is missing (before 5.6, or valgrind
+ * 3.19, which does not know it) openat with O_NOFOLLOW gives the same answer
+ * for a single component: a symlink is -ELOOP, anything but a directory
+ * -ENOTDIR. */
 static int openat2_fd(int dirfd, const char *name, uint64_t flags)
 {
         struct open_how how = { .flags = flags, .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH };
         long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+        if (fd < 0 && errno == ENOSYS) {
+                /* Not O_DIRECTORY: with it a symlink reads as -ENOTDIR. O_NONBLOCK:
+                 * a FIFO in the way must not hang the open. */
+                struct stat st;
+                fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                if (fd >= 0 && (fstat((int)fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+                        close((int)fd);
+                        errno = ENOTDIR;
+                        fd = -1;
+                }
+        }
         return fd < 0 ? -errno : (int)fd;
 }
 

@@ -320,6 +320,12 @@ static void test_mount_real(bool private_ns)
                 ok(1, "# SKIP real mounts need root, a private mount namespace and 2048kB hugepages");
                 return;
         }
+        const char *preload = getenv("LD_PRELOAD");
+        if (preload && strstr(preload, "vgpreload")) {
+                /* valgrind 3.19 mishandles the new mount API's calls (openat2, fsconfig). */
+                ok(1, "# SKIP real mounts are not run under valgrind (it does not know the new mount API)");
+                return;
+        }
         char *root = fake_root_new();
         vmm_ctx *ctx = fake_ctx(root, 4096);
         char path[4096], info[4096];

@@ -33,6 +33,7 @@
  * is not read) until it has read its replies; PROTO_MAX_OUTBUF stays the hard
  * cut-off for output no request asked for (notifications to a subscriber). */
 #define OUTBUF_HIGH_WATER (PROTO_MAX_OUTBUF / 4)
+#define ACCEPTS_PER_TURN 16u
 /* Connections: no one user can hold them all. Root and AdminGroup members
  * may use every one of PROTO_MAX_CLIENTS; everyone else shares all but
  * PROTO_ADMIN_RESERVED_CLIENTS of them, at most PROTO_MAX_CLIENTS_PER_UID each. */
@@ -69,6 +70,12 @@ struct server {
         ino_t bound_ino;
         struct client *clients;
         unsigned n_clients;
+        /* Accepts per turn of the loop: libuv accepts until the backlog is
+         * empty, which with a SOMAXCONN backlog and a connect storm starves
+         * every other client; past the limit the rest wait for the next turn. */
+        unsigned accepts_this_turn;
+        uint64_t accept_turn;    /* uv_now() of that turn */
+        bool accept_pending;     /* a connection waits to be accepted (pump) */
         uint64_t idle_ms;
         /* One read buffer for all clients: read_cb copies what arrived into
          * the client's line buffer at once, so no client needs its own (10,000
@@ -86,6 +93,7 @@ struct write_req {
 static void client_close(struct client *c);
 static void client_close_after_flush(struct client *c);
 static void client_schedule(struct client *c);
+static void accept_one(struct daemon *d);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
@@ -361,6 +369,12 @@ static void pump_cb(uv_idle_t *idle)
 {
         struct daemon *d = idle->data;
         bool any = false;
+        if (d->server->accept_pending) {
+                d->server->accept_pending = false;
+                d->server->accepts_this_turn = 1;
+                d->server->accept_turn = uv_now(d->loop);
+                accept_one(d);   /* and uv_accept watches the listener again */
+        }
         for (struct client *c = d->server->clients, *next; c; c = next) {
                 next = c->next;
                 if (!c->pump_due)
@@ -509,14 +523,10 @@ static bool admit(const struct server *s, const struct client *c, char *msg, siz
         return true;
 }
 
-static void connection_cb(uv_stream_t *listener, int status)
+/* Take one pending connection off the listener and admit or refuse it. */
+static void accept_one(struct daemon *d)
 {
-        struct daemon *d = listener->data;
         struct server *s = d->server;
-        if (status < 0) {
-                log_warning("Accepting a connection failed: %s", uv_strerror(status));
-                return;
-        }
         struct client *c = calloc(1, sizeof *c);
         if (!c)
                 return;
@@ -530,7 +540,7 @@ static void connection_cb(uv_stream_t *listener, int status)
                 s->clients->prev = c;
         s->clients = c;
         s->n_clients++;
-        if (uv_accept(listener, (uv_stream_t *)&c->pipe) < 0) {
+        if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->pipe) < 0) {
                 client_close(c);
                 return;
         }
@@ -544,6 +554,29 @@ static void connection_cb(uv_stream_t *listener, int status)
         }
         uv_timer_start(&c->timer, idle_timer_cb, s->idle_ms, s->idle_ms);
         client_set_reading(c, true);
+}
+
+static void connection_cb(uv_stream_t *listener, int status)
+{
+        struct daemon *d = listener->data;
+        struct server *s = d->server;
+        if (status < 0) {
+                log_warning("Accepting a connection failed: %s", uv_strerror(status));
+                return;
+        }
+        uint64_t now = uv_now(d->loop);
+        if (now != s->accept_turn) {
+                s->accept_turn = now;
+                s->accepts_this_turn = 0;
+        }
+        if (++s->accepts_this_turn > ACCEPTS_PER_TURN) {
+                /* Not accepted: libuv stops watching the listener until the
+                 * pump accepts it, after the other clients had their turn. */
+                s->accept_pending = true;
+                uv_idle_start(&s->pump, pump_cb);
+                return;
+        }
+        accept_one(d);
 }
 
 static int bind_path(struct daemon *d, const char *path)

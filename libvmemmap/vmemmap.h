@@ -188,7 +188,8 @@ struct vmm_mount_opts {
  * component is a symlink, -ENOTDIR if one is not a directory, -ENOTEMPTY if
  * dir holds anything (the mount would hide it). The kernel's errno when it
  * refuses (-EPERM without CAP_SYS_ADMIN, -EINVAL for a size without an
- * hstate, -ENOMEM when min_size= cannot be reserved, -ENOSYS before Linux 5.6). */
+ * hstate, -ENOMEM when min_size= cannot be reserved, -ENOSYS without the new
+ * mount API: before Linux 5.2). */
 VMM_PUBLIC int vmm_hugetlbfs_mount(vmm_ctx *ctx, const char *dir, uint64_t size_kb, const struct vmm_mount_opts *opts);
 
 /* Whether dir could be mounted on by vmm_hugetlbfs_mount, as the path stands

@@ -112,23 +112,22 @@ static int get_pages(struct call *c, struct pool_rt *p, json_object *params, con
                      uint64_t *ret, bool *present)
 {
         uint64_t size_bytes = p->size_kb * 1024, mem = c->d->core.mem_bytes;
-        uint64_t max_pages = mem / size_bytes;
         json_object *v;
-        char label[32];
+        char label[32], why[256];
         int r;
 
-        vmm_size_format_human(mem, label, sizeof label);
         if (strcmp(what, PROTO_F_PAGES) == 0) {
                 r = rpc_get_uint(params, what, UINT64_MAX - 1, ret, present, c->msg, sizeof c->msg);
                 if (r < 0)
                         return r;
-                if (*present && *ret > max_pages) {
-                        snprintf(c->msg, sizeof c->msg, "%s: %" PRIu64 " pages of %s exceed this machine's memory (%s, at most %" PRIu64 " pages)",
-                                 what, *ret, p->label, label, max_pages);
+                /* The one bound of a target (conf.h), as the config and the state file have it. */
+                if (*present && target_pages_check(mem, p->size_kb, *ret, why, sizeof why) < 0) {
+                        snprintf(c->msg, sizeof c->msg, "%s: %s", what, why);
                         return PROTO_ERR_INVALID_PARAMS;
                 }
                 return 0;
         }
+        vmm_size_format_human(mem, label, sizeof label);
         uint64_t bytes;
         *present = false;
         if (!params || !json_object_object_get_ex(params, what, &v))

@@ -97,7 +97,7 @@ Node1.Pages=1025
 EOF
 
 # ---- 4: mount points, at load ------------------------------------------------
-mkdir -p "$root/tmp" "$root/victim" && chmod 1777 "$root/tmp"
+chmod 755 "$root" && mkdir -p "$root/tmp" "$root/victim" && chmod 1777 "$root/tmp"
 as_nobody ln -s "$root/victim" "$root/tmp/hp"
 tap_ok $? "nobody plants /tmp/hp -> /victim"
 refuse_check "Mount= through a symlink nobody planted" \
@@ -196,7 +196,7 @@ bad_state() {
         cp -a "$statefile" "$tmp/state.refused" 2>/dev/null || rm -f "$tmp/state.refused"
         : >"$log"
         start_daemon
-        tap_ok $? "hugevmd starts: $1" || { show_log 5; return; }
+        tap_ok $? "hugevmd starts: $1" || { show_log 5; stop_daemon; rm -rf "$statefile" "$tmp/state.refused"; return; }
         poll_until 5 log_has "$2"
         tap_ok $? "... logging '$2'" || show_log 5
         tap_is "$(target)" 4 "... the state file's target is not used (config's 4)"
@@ -209,7 +209,7 @@ bad_state() {
         tap_ok $((!$?)) "... state.json is gone"
         tctl set 2M 6 >/dev/null 2>&1
         tap_is $? 0 "... a new persisted target is accepted"
-        hv valid "$statefile"
+        [ -f "$statefile" ] && hv valid "$statefile"
         tap_ok $? "... and written to a new state.json"
         if [ -f "$tmp/state.refused" ] && [ ! -L "$tmp/state.refused" ]; then
                 cmp -s "$aside" "$tmp/state.refused"

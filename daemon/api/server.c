@@ -213,6 +213,11 @@ static void on_event(void *data, struct core *core, const struct core_event *ev)
         free(line);
 }
 
+bool server_client_gone(const struct client *c)
+{
+        return c->closed;
+}
+
 void server_client_set_subscribed(struct client *c)
 {
         c->subscribed = true;
@@ -528,8 +533,13 @@ static void accept_one(struct daemon *d)
 {
         struct server *s = d->server;
         struct client *c = calloc(1, sizeof *c);
-        if (!c)
+        if (!c) {
+                /* libuv watches the listener again only once this one is
+                 * accepted: try again on the next turn. */
+                s->accept_pending = true;
+                uv_idle_start(&s->pump, pump_cb);
                 return;
+        }
         c->d = d;
         uv_pipe_init(d->loop, &c->pipe, 0);
         uv_timer_init(d->loop, &c->timer);

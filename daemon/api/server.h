@@ -4,6 +4,7 @@
 #define HUGEVMD_SERVER_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
 struct daemon;
 struct client;
@@ -15,6 +16,8 @@ void server_stop(struct daemon *d);
 /* Send to one client (a reply or a notification); takes ownership of obj. */
 void server_send(struct client *c, json_object *obj);
 void server_client_set_subscribed(struct client *c);
+/* The connection is closed (its memory goes at the end of this loop turn). */
+bool server_client_gone(const struct client *c);
 void server_client_hold(struct client *c, int delta);  /* pending async replies keep it open */
 
 #endif

@@ -134,6 +134,13 @@ static void on_event(void *data, struct core *core, const struct core_event *ev)
         while (list) {
                 struct pending_wait *w = list;
                 list = w->next;
+                if (w->client && server_client_gone(w->client)) {
+                        /* Closed while an earlier answer was sent: not on the list
+                         * waits_drop_client saw, so dropped here. */
+                        w->client = NULL;
+                        finish(w, NULL);
+                        continue;
+                }
                 json_object *reply = outcome(d, w->id, &w->spec, false);
                 if (reply)
                         finish(w, reply);

@@ -287,6 +287,7 @@ void core_init(struct core *core, uv_loop_t *loop)
 
 void core_start(struct core *core)
 {
+        core->started = true;
         /* HVO before any growth, so the pages the reconciler adds are optimized. */
         if (core->cfg->hvo && core->hvo.supported && !core->hvo.enabled) {
                 int r = core_hvo_set(core, true);
@@ -341,6 +342,14 @@ void core_stop(struct core *core)
         if (core->job_running || core->stopped)
                 return;
         core->stopped = true;
+        /* A daemon that never started (say the socket was another hugevmd's)
+         * must not save over that one's state nor empty its pools. */
+        if (!core->started) {
+                reconcile_close(core);
+                struct core_event ev = { .kind = CORE_EV_STOPPED, .node = -1 };
+                core_publish(core, &ev);
+                return;
+        }
         if (core->n_persisted > 0) {
                 int r = state_save(core_state_dir(core), core->persisted, core->n_persisted);
                 if (r < 0)

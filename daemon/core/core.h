@@ -61,6 +61,7 @@ struct pool_rt {
         char reported_reason[256];
         struct ledger_entry ledger;      /* the model */
         bool ledger_whole;               /* the model follows the pool as one list (node 0) */
+        unsigned node_mismatches;        /* readings in a row whose nodes did not add up */
         int64_t measured_saved;          /* base pages the memmap counters attribute to this size */
         bool measured_pinned;            /* ... exactly (see measure_savings) */
 };
@@ -100,6 +101,7 @@ struct core {
         uv_timer_t refresh_timer, retry_timer;
         uv_check_t refresh_expiry;  /* ends the loop iteration's shared refresh */
         bool refresh_fresh;      /* pools were read in this loop iteration */
+        bool started;            /* core_start() ran: the state directory and pools are ours */
         bool stopping;           /* core_stop() was called */
         bool stopped;            /* ... and has finished */
         bool all_converged;      /* as last announced (CORE_EV_CONVERGED) */

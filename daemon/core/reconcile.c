@@ -242,9 +242,24 @@ static void observe_ledger(struct core *core, struct pool_rt *p, bool busy)
         for (size_t k = 0; k < core->n_nodes; k++)
                 if (core->nodes[k] < HUGEVMD_MAX_NODES)
                         sum += p->ncur[core->nodes[k]].cur.total;
-        /* Our own write may be between the global and the node reads: no verdict then. */
-        if (core->n_nodes == 0 || (sum != p->cur.total && !busy))
+        /* Our own write may be between the global and the node reads, and a
+         * change by someone else too: a verdict only on two readings in a row. */
+        if (sum == p->cur.total || busy)
+                p->node_mismatches = 0;
+        else if (p->node_mismatches < 2)
+                p->node_mismatches++;
+        if (!p->ledger_whole && (core->n_nodes == 0 || p->node_mismatches >= 2)) {
+                /* Start over with the pool as one list: what the nodes held is
+                 * now node 0's, of unknown history, and not measured per node. */
                 p->ledger_whole = true;
+                memset(p->ledger.node, 0, sizeof p->ledger.node);
+                p->measured_pinned = false;
+                for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++) {
+                        p->ncur[node].measured_saved = 0;
+                        p->ncur[node].measured_pinned = false;
+                        p->ncur[node].measured_total = node == 0 ? p->cur.total : 0;
+                }
+        }
         p->ledger.saved_pages_per_page = p->hvo.eligible ? p->hvo.saved_pages : 0;
         if (p->ledger_whole) {
                 ledger_node_observe(&p->ledger, 0, p->cur.total, p->cur.free, core->hvo.enabled);

@@ -99,6 +99,24 @@ tap_is "${refused:-none}" none "15 starts: a client racing the socket file is ne
 ls "$tmp/run" | grep -q "\.tmp$"
 tap_ok $((!$?)) "no temporary socket name is left behind"
 
+# A second hugevmd on the same socket gives up, and touches nothing of the
+# first one's: not its state file, not its pools (even with ShrinkOnExit=yes).
+write_config <<EOF
+ShrinkOnExit=yes
+[Pool 2M]
+Pages=4
+EOF
+ctl reload >/dev/null 2>&1
+ctl set 2M 7 --wait --timeout 10 >/dev/null 2>&1
+tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 7 "the first hugevmd holds the pool at 7"
+state_before=$(cat "$state/state.json")
+timeout 10 "$HUGEVMD" --root "$root" --config "$conf" --socket "$sock" --foreground >"$tmp/second.log" 2>&1
+tap_is $? 1 "a second hugevmd on the same socket exits 1"
+grep -q "Another hugevmd is already listening" "$tmp/second.log"
+tap_ok $? "... saying another hugevmd listens there"
+tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 7 "... and the first one's pool is untouched (no ShrinkOnExit)"
+tap_is "$(cat "$state/state.json")" "$state_before" "... and so is its state file"
+
 stop_daemon
 tap_is $? 0 "hugevmd exits 0 on SIGTERM"
 daemon_log_clean

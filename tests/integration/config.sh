@@ -121,12 +121,14 @@ tap_is $? 1 "hugevmctl reload of a bad file exits 1"
 grep -q "hugevmd.conf:8:" "$tmp/err"
 tap_ok $? "hugevmctl reload shows file:line"
 sed 's/^/# /' "$tmp/err"
-sleep 0.5
+ctl wait --timeout 5 >/dev/null 2>&1   # anything a reload set in motion is over
 tap_is "$(ctl --json status | hv get F_POOLS.0.F_TARGET)" 10 "old target 10 still in force after a bad reload"
 tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 10 "pool untouched by a bad reload"
 
+errors_before=$(grep -c "hugevmd.conf:8:" "$log")
 kill -HUP "$daemon_pid"
-sleep 0.5
+# The reload happened once its errors are logged again.
+poll_until 5 sh -c "[ \$(grep -c 'hugevmd.conf:8:' '$log') -gt $errors_before ]"
 kill -0 "$daemon_pid"
 tap_ok $? "SIGHUP with a bad file: daemon keeps running"
 tap_is "$(ctl --json status | hv get F_POOLS.0.F_TARGET)" 10 "SIGHUP with a bad file: old target stays"

@@ -131,7 +131,8 @@ ctl set 2M 500 --dry-run >"$tmp/out" 2>"$tmp/err"
 tap_is $? 0 "set --dry-run exits 0"
 grep -q "dry run: .* from 6 to 500" "$tmp/out"
 tap_ok $? "dry run says what would change"
-sleep 0.3
+# Whatever the dry run had set in motion is over once every pool converged.
+ctl wait --timeout 5 >/dev/null 2>&1
 tap_is "$(cat "$(pool_file 2048kB nr_hugepages)")" 6 "dry run changed nothing in sysfs"
 tap_is "$(ctl --json status | hv get F_POOLS.0.F_TARGET)" 6 "dry run changed nothing in the daemon"
 
@@ -267,12 +268,16 @@ ctl set 1G 0 --runtime --wait --timeout 10 >/dev/null 2>&1
 tap_is $? 0 "1G pool back to 0"
 
 # watch: notifications, one per line; --json raw lines.
+ctl metrics >"$tmp/metrics.sub"
+subs0=$(requests "$tmp/metrics.sub" subscribe)
 ctl watch >"$tmp/watch.out" 2>&1 &
 watch_pid=$!
 ctl --json watch >"$tmp/watch.json" 2>&1 &
 watchj_pid=$!
 extra_pids="$watch_pid $watchj_pid"
-sleep 0.3
+# Both have subscribed once the daemon counted their subscribe requests.
+subscribed() { ctl metrics >"$tmp/metrics.sub" && [ "$(requests "$tmp/metrics.sub" subscribe)" -ge $((subs0 + 2)) ]; }
+poll_until 5 subscribed
 ctl set 2M 40 >/dev/null
 poll_until 5 grep -q "2048kB" "$tmp/watch.out"
 tap_ok $? "watch prints notifications about the change"

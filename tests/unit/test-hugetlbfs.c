@@ -336,7 +336,7 @@ static void test_mount_real(bool private_ns)
         snprintf(path, sizeof path, "%s/mnt/hp-2M", root);
         ok(is_hugetlbfs(path), "it is a hugetlbfs");
         ok(mountinfo_line(path, info, sizeof info), "it is in the mount table");
-        printf("# %s", info);
+        printf("# %s%s", info, strchr(info, '\n') ? "" : "\n");
         ok(strstr(info, " nosuid") || strstr(info, ",nosuid"), "nosuid");
         ok(strstr(info, "nodev"), "nodev");
         ok(strstr(info, " - hugetlbfs hugetlbfs "), "type hugetlbfs, source hugetlbfs");
@@ -377,7 +377,7 @@ int main(void)
          * mounted on: in a mount namespace of the test's own, nothing can
          * leak to the machine, even if the test dies. */
         bool private_ns = geteuid() == 0 && unshare(CLONE_NEWNS) == 0 &&
-                          mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+                          mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == 0;   /* (names ignored) */
         if (geteuid() == 0 && !private_ns) {
                 printf("Bail out! root without a private mount namespace: %s\n", strerror(errno));
                 return 1;

@@ -33,44 +33,23 @@ static void unescape_octal(char *s)
         *w = '\0';
 }
 
-/* The default hugepage size: "Hugepagesize:    2048 kB" in /proc/meminfo. */
-static int default_size_kb(vmm_ctx *ctx, uint64_t *ret)
+/* A "Key:   N kB" line of /proc/meminfo, N > 0, read with the strict parser
+ * every number file gets (no sign, overflow -ERANGE); key includes the ':'. */
+static int meminfo_kb(vmm_ctx *ctx, const char *key, uint64_t *ret_kb)
 {
-        char path[PATH_MAX], buf[8192];
+        char path[PATH_MAX], buf[8192], digits[VMMI_NUMBER_FILE_MAX], line_key[64];
         int r = vmmi_path(ctx, path, "/proc/meminfo");
         if (r < 0)
                 return r;
         ssize_t n = vmmi_read_file(path, buf, sizeof buf);
         if (n < 0)
                 return (int)n;
-        const char *f = strncmp(buf, "Hugepagesize:", 13) == 0 ? buf : strstr(buf, "\nHugepagesize:");
-        if (!f)
-                return -ENODATA;
-        f = strchr(f, ':') + 1;
-        uint64_t kb;
-        char unit[4] = "";
-        if (sscanf(f, "%" SCNu64 " %3s", &kb, unit) != 2 || strcmp(unit, "kB") != 0 || kb == 0)
-                return -EBADMSG;
-        *ret = kb;
-        return 0;
-}
-
-/* "MemTotal:       24698320 kB", in bytes. */
-int vmm_memtotal(vmm_ctx *ctx, uint64_t *ret_bytes)
-{
-        char path[PATH_MAX], buf[8192], digits[VMMI_NUMBER_FILE_MAX];
-        int r = vmmi_path(ctx, path, "/proc/meminfo");
-        if (r < 0)
-                return r;
-        ssize_t n = vmmi_read_file(path, buf, sizeof buf);
-        if (n < 0)
-                return (int)n;
-        const char *f = strncmp(buf, "MemTotal:", 9) == 0 ? buf : strstr(buf, "\nMemTotal:");
+        snprintf(line_key, sizeof line_key, "\n%s", key);
+        const char *f = strncmp(buf, key, strlen(key)) == 0 ? buf : strstr(buf, line_key);
         if (!f)
                 return -ENODATA;
         f = strchr(f, ':') + 1;
         f += strspn(f, " ");
-        /* The strict parser, as for every number file: no sign, overflow is -ERANGE. */
         size_t len = strcspn(f, " \n");
         uint64_t kb;
         if (len == 0 || len >= sizeof digits)
@@ -83,6 +62,22 @@ int vmm_memtotal(vmm_ctx *ctx, uint64_t *ret_bytes)
         f += len;
         if (strncmp(f, " kB", 3) != 0 || (f[3] != '\n' && f[3] != '\0') || kb == 0)
                 return -EBADMSG;
+        *ret_kb = kb;
+        return 0;
+}
+
+/* The default hugepage size: "Hugepagesize:    2048 kB". */
+static int default_size_kb(vmm_ctx *ctx, uint64_t *ret)
+{
+        return meminfo_kb(ctx, "Hugepagesize:", ret);
+}
+
+int vmm_memtotal(vmm_ctx *ctx, uint64_t *ret_bytes)
+{
+        uint64_t kb;
+        int r = meminfo_kb(ctx, "MemTotal:", &kb);
+        if (r < 0)
+                return r;
         if (kb > UINT64_MAX / 1024)
                 return -ERANGE;   /* kB that fit 64 bits, bytes that do not */
         *ret_bytes = kb * 1024;

@@ -168,14 +168,20 @@ bool reconcile_all_converged(const struct core *core)
         return true;
 }
 
-static void episode_reset(struct work_rt *w, uint64_t current)
+/* A new episode in state s from current pages: no reason, retries or backoff. */
+static void episode_start(struct work_rt *w, enum pool_state s, uint64_t current)
 {
-        w->state = POOL_CONVERGING;
+        w->state = s;
         w->reason[0] = '\0';
         w->retries = 0;
         w->next_attempt = 0;
         w->compact_next = false;
         w->from = current;
+}
+
+static void episode_reset(struct work_rt *w, uint64_t current)
+{
+        episode_start(w, POOL_CONVERGING, current);
 }
 
 void reconcile_target_changed(struct core *core, struct pool_rt *p)
@@ -188,16 +194,10 @@ void reconcile_target_changed(struct core *core, struct pool_rt *p)
 /* Settle a work item's state against what the pool holds now. */
 static void work_update(struct work_rt *w, uint64_t current, uint64_t target)
 {
-        if (current == target) {
-                w->state = POOL_CONVERGED;
-                w->reason[0] = '\0';
-                w->retries = 0;
-                w->next_attempt = 0;
-                w->compact_next = false;
-                w->from = current;
-        } else if (w->state == POOL_CONVERGED || w->state == POOL_UNMANAGED) {
+        if (current == target)
+                episode_start(w, POOL_CONVERGED, current);
+        else if (w->state == POOL_CONVERGED || w->state == POOL_UNMANAGED)
                 episode_reset(w, current);
-        }
 }
 
 static void publish_pool_changed(struct core *core, struct pool_rt *p, enum pool_state s, const char *reason, bool external)

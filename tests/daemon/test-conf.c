@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* hugevmd's config parser (daemon/conf.c) on a fake two-node x86-64 machine
+/* hugevmd's config parser (daemon/core/conf.c) on a fake two-node x86-64 machine
  * with 2M and 1G pages and 2 GiB of memory: good files, drop-in order, and
  * every kind of bad input with its exact file:line message; hostile files
  * (lines longer than inih reads, FIFOs, devices, directories), targets beyond

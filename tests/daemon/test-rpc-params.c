@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Request envelope and parameter checks (daemon/rpc-params.c). */
+/* Request envelope and parameter checks (daemon/api/rpc-params.c). */
 #include "config.h"
 
 #include <string.h>

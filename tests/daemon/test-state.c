@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The state file (daemon/state.c): round trip, atomic replacement, and every
+/* The state file (daemon/core/state.c): round trip, atomic replacement, and every
  * kind of corrupt or partial file reported, never crashing; files that are
  * not regular (FIFO, directory, symlink) or not trusted (another owner,
  * group/other-writable) refused without blocking; a refused file kept aside,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * daemon/metrics.c: rendering of STATUS documents (tests/systemd/data/NAME.json,
+ * daemon/api/metrics.c: rendering of STATUS documents (tests/systemd/data/NAME.json,
  * each with a .expect file of lines that must, or with "!" must not, appear),
  * the format checked by the real `promtool check metrics`, bounded counters,
  * the histogram, the HTTP endpoint and the atomic textfile.

@@ -7,7 +7,7 @@
  * It holds /tmp/hugevm-realkernel.lock for its whole run and puts back
  * nr_hugepages, nr_overcommit_hugepages and the HVO sysctl as it found them,
  * also on SIGINT/SIGTERM. Each chunk runs as a uv_queue_work job like the
- * daemon's, sized by the daemon's own policy (daemon/chunk.c).
+ * daemon's, sized by the daemon's own policy (daemon/core/chunk.c).
  */
 #include "config.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The chunk size model (daemon/chunk.c) on synthetic write costs t = a + b*n. */
+/* The chunk size model (daemon/core/chunk.c) on synthetic write costs t = a + b*n. */
 #include "config.h"
 
 #include "chunk.h"

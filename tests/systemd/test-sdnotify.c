@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * daemon/sdnotify.c against the real sd-daemon protocol: a datagram socket of
+ * daemon/api/sdnotify.c against the real sd-daemon protocol: a datagram socket of
  * our own as NOTIFY_SOCKET, WATCHDOG_USEC on a real libuv loop, and
  * LISTEN_FDS with real sockets on fd 3.
  */

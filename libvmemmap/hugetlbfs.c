@@ -33,12 +33,13 @@ static void unescape_octal(char *s)
         *w = '\0';
 }
 
-/* A "Key:   N kB" line of /proc/meminfo, N > 0, read with the strict parser
- * every number file gets (no sign, overflow -ERANGE); key includes the ':'. */
-static int meminfo_kb(vmm_ctx *ctx, const char *key, uint64_t *ret_kb)
+/* A "Key:   N kB" line of a meminfo file (/proc/meminfo, or a node's with keys
+ * "Node N Key:"), read with the strict parser every number file gets (no sign,
+ * overflow -ERANGE); key includes the ':'. */
+static int meminfo_field_kb(vmm_ctx *ctx, const char *file, const char *key, uint64_t *ret_kb)
 {
         char path[PATH_MAX], buf[8192], digits[VMMI_NUMBER_FILE_MAX], line_key[64];
-        int r = vmmi_path(ctx, path, "/proc/meminfo");
+        int r = vmmi_path(ctx, path, "%s", file);
         if (r < 0)
                 return r;
         ssize_t n = vmmi_read_file(path, buf, sizeof buf);
@@ -48,7 +49,7 @@ static int meminfo_kb(vmm_ctx *ctx, const char *key, uint64_t *ret_kb)
         const char *f = strncmp(buf, key, strlen(key)) == 0 ? buf : strstr(buf, line_key);
         if (!f)
                 return -ENODATA;
-        f = strchr(f, ':') + 1;
+        f = strchr(f + 1, ':') + 1;
         f += strspn(f, " ");
         size_t len = strcspn(f, " \n");
         uint64_t kb;
@@ -60,10 +61,17 @@ static int meminfo_kb(vmm_ctx *ctx, const char *key, uint64_t *ret_kb)
         if (r < 0)
                 return r == -ERANGE ? r : -EBADMSG;
         f += len;
-        if (strncmp(f, " kB", 3) != 0 || (f[3] != '\n' && f[3] != '\0') || kb == 0)
+        if (strncmp(f, " kB", 3) != 0 || (f[3] != '\n' && f[3] != '\0'))
                 return -EBADMSG;
         *ret_kb = kb;
         return 0;
+}
+
+/* A /proc/meminfo size that is never 0 on a running machine. */
+static int meminfo_kb(vmm_ctx *ctx, const char *key, uint64_t *ret_kb)
+{
+        int r = meminfo_field_kb(ctx, "/proc/meminfo", key, ret_kb);
+        return r < 0 ? r : *ret_kb == 0 ? -EBADMSG : 0;
 }
 
 /* The default hugepage size: "Hugepagesize:    2048 kB". */
@@ -81,6 +89,66 @@ int vmm_memtotal(vmm_ctx *ctx, uint64_t *ret_bytes)
         if (kb > UINT64_MAX / 1024)
                 return -ERANGE;   /* kB that fit 64 bits, bytes that do not */
         *ret_bytes = kb * 1024;
+        return 0;
+}
+
+/* The highest order with a free block on node (all nodes if node < 0), from
+ * /proc/buddyinfo: "Node 0, zone   Normal   4039   1036 ...", one count per
+ * order from 0. -1 when no block is free. */
+static int largest_free_order(vmm_ctx *ctx, int node, int *ret)
+{
+        char path[PATH_MAX];
+        int r = vmmi_path(ctx, path, "/proc/buddyinfo");
+        if (r < 0)
+                return r;
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        char line[1024];
+        int best = -1;
+        bool any = false;
+        while (fgets(line, sizeof line, f)) {
+                unsigned n;
+                int at;
+                if (sscanf(line, "Node %u, zone %*s%n", &n, &at) != 1)
+                        continue;
+                any = true;
+                if (node >= 0 && n != (unsigned)node)
+                        continue;
+                char *p = line + at, *end;
+                for (int order = 0;; order++) {
+                        p += strspn(p, " \t");
+                        if (*p < '0' || *p > '9')
+                                break;
+                        unsigned long long count = strtoull(p, &end, 10);
+                        p = end;
+                        if (count > 0 && order > best)
+                                best = order;
+                }
+        }
+        fclose(f);
+        if (!any)
+                return -ENODATA;
+        *ret = best;
+        return 0;
+}
+
+int vmm_free_read(vmm_ctx *ctx, int node, struct vmm_free *ret)
+{
+        char file[PATH_MAX], key[64];
+        int r;
+        memset(ret, 0, sizeof *ret);
+        if (node < 0)
+                r = meminfo_field_kb(ctx, "/proc/meminfo", "MemFree:", &ret->free_kb);
+        else {
+                snprintf(file, sizeof file, VMMI_NODE_DIR "/node%d/meminfo", node);
+                snprintf(key, sizeof key, "Node %d MemFree:", node);
+                r = meminfo_field_kb(ctx, file, key, &ret->free_kb);
+        }
+        if (r < 0)
+                return r;
+        if (largest_free_order(ctx, node, &ret->largest_order) < 0)
+                ret->largest_order = VMM_ORDER_UNKNOWN;
         return 0;
 }
 

@@ -155,6 +155,16 @@ VMM_PUBLIC int vmm_memmap_read(vmm_ctx *ctx, struct vmm_memmap *ret);
  * there is no MemTotal: line; -ERANGE when the bytes do not fit 64 bits. */
 VMM_PUBLIC int vmm_memtotal(vmm_ctx *ctx, uint64_t *ret_bytes);
 
+/* Free memory on a node (node < 0: the machine), as the page allocator has
+ * it: what a pool of a size could still take, and whether it comes in blocks
+ * big enough (a free block of order o is page_size << o bytes). */
+#define VMM_ORDER_UNKNOWN (-2)   /* no /proc/buddyinfo */
+struct vmm_free {
+        uint64_t free_kb;        /* MemFree (Node N MemFree) */
+        int largest_order;       /* the largest free block's order; -1 none, VMM_ORDER_UNKNOWN */
+};
+VMM_PUBLIC int vmm_free_read(vmm_ctx *ctx, int node, struct vmm_free *ret);
+
 /* ---- hugetlbfs mounts and SysV shared memory ----------------------------- */
 
 #define VMM_MAX_MOUNTS 4096   /* hugetlbfs mounts listed at most (-E2BIG beyond) */

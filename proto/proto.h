@@ -110,13 +110,16 @@ enum proto_role {
         X(POOL_SET,    pool_set,    "pool.set",    PROTO_ROLE_ADMIN, (PROTO_F_SIZE, PROTO_F_PAGES, PROTO_F_BYTES, \
                                                                       PROTO_F_NODES, PROTO_F_NODE, PROTO_F_PERSIST, \
                                                                       PROTO_F_OVERCOMMIT, PROTO_F_DRY_RUN,)) \
+        /* {[size, [node]]} -> POOL with size, else STATUS: back to the config */ \
+        X(POOL_REVERT, pool_revert, "pool.revert", PROTO_ROLE_ADMIN, (PROTO_F_SIZE, PROTO_F_NODE,)) \
         /* {} -> VMEMMAP */ \
         X(VMEMMAP_GET, vmemmap_get, "vmemmap.get", PROTO_ROLE_READ,  ()) \
         /* {enabled} -> VMEMMAP */ \
         X(VMEMMAP_SET, vmemmap_set, "vmemmap.set", PROTO_ROLE_ADMIN, (PROTO_F_ENABLED,)) \
         /* {[timeout_ms], [size, [node]]} -> STATUS when all converged; with size, */ \
         /* the POOL when it (its node) converged */ \
-        X(WAIT,        wait,        "wait",        PROTO_ROLE_READ,  (PROTO_F_TIMEOUT_MS, PROTO_F_SIZE, PROTO_F_NODE,)) \
+        X(WAIT,        wait,        "wait",        PROTO_ROLE_READ,  (PROTO_F_TIMEOUT_MS, PROTO_F_SIZE, PROTO_F_NODE, \
+                                                                      PROTO_F_FAIL_FAST,)) \
         /* {} -> {subscribed:true}, then notifications */ \
         X(SUBSCRIBE,   subscribe,   "subscribe",   PROTO_ROLE_READ,  ()) \
         /* {} -> {reloaded:true} */ \
@@ -176,6 +179,7 @@ int proto_method_find(const char *name);
 #define PROTO_F_DRY_RUN     "dry_run"     /* bool */
 #define PROTO_F_ENABLED     "enabled"     /* bool */
 #define PROTO_F_TIMEOUT_MS  "timeout_ms"  /* integer, wait */
+#define PROTO_F_FAIL_FAST   "fail_fast"   /* bool, wait: a degraded pool ends it */
 
 /* STATUS: {version, hvo: VMEMMAP, pools: [POOL...], measured: MEASURED, shm: SHM, converged} */
 #define PROTO_F_VERSION     "version"
@@ -186,7 +190,8 @@ int proto_method_find(const char *name);
 #define PROTO_F_CONVERGED   "converged"   /* bool: every pool converged */
 
 /* POOL: {size ("2048kB"), size_bytes, pages, free, reserved, surplus, overcommit,
- *        target (null if none), state, reason, optimized_pages, saved_bytes,
+ *        target (null if none), source, config_target, absent_nodes, state, reason,
+ *        optimized_pages, saved_bytes,
  *        saved_exact, model_optimized_pages, model_saved_bytes, nodes: [NODE...],
  *        mounts: [MOUNT...]}
  * model_*: the ledger's model alone; optimized_pages/saved_bytes: measured by
@@ -206,8 +211,12 @@ int proto_method_find(const char *name);
 #define PROTO_F_MODEL_OPTIMIZED "model_optimized_pages"
 #define PROTO_F_NODES           "nodes"
 #define PROTO_F_RETRIES         "retries"
+#define PROTO_F_SOURCE          "source"        /* PROTO_SOURCE_*: where the target comes from */
+#define PROTO_F_CONFIG_TARGET   "config_target" /* the config's (declared) target, null if none */
+#define PROTO_F_ABSENT_NODES    "absent_nodes"  /* [node...]: config targets for nodes not on this machine */
+#define PROTO_F_REPLACED        "replaced"      /* pool.set: the target kind it replaced, "" if none */
 
-/* NODE: {node, pages, free, surplus, target (null if none), state, reason, retries,
+/* NODE: {node, pages, free, surplus, target (null if none), config_target, state, reason, retries,
  *        optimized_pages, saved_bytes, saved_exact, model_optimized_pages, model_saved_bytes} */
 
 /* MOUNT: {path, options (as the kernel's mount table shows them; null if not mounted),
@@ -255,11 +264,18 @@ int proto_method_find(const char *name);
 #define PROTO_F_PATH            "path"
 #define PROTO_F_SUBSCRIBED      "subscribed" /* subscribe result */
 #define PROTO_F_RELOADED        "reloaded"   /* reload result */
+#define PROTO_F_OVERRIDES       "overrides"  /* reload result: ["2048kB: override 256 pages in force, config says 512"] */
 
 #define PROTO_STATE_CONVERGED   "converged"
 #define PROTO_STATE_CONVERGING  "converging"
 #define PROTO_STATE_DEGRADED    "degraded"
 #define PROTO_STATE_UNMANAGED   "unmanaged"  /* no target set */
+
+/* Where a pool's target comes from (POOL.source) */
+#define PROTO_SOURCE_CONFIG     "config"    /* the config file: declared state */
+#define PROTO_SOURCE_OVERRIDE   "override"  /* a pool.set kept in the state file */
+#define PROTO_SOURCE_RUNTIME    "runtime"   /* a pool.set with persist false */
+#define PROTO_SOURCE_NONE       "none"      /* no target: unmanaged */
 
 /* ---- Helpers shared by daemon and client --------------------------------- */
 /* Each returns a new json object (caller puts it) or NULL on allocation failure. */

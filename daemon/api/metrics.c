@@ -2,8 +2,9 @@
 /*
  * Prometheus metrics (text exposition format 0.0.4).
  *
- * Two kinds of data: gauges rendered from a STATUS object (proto.h) each time,
- * and counters/histograms kept here, fed by the loop. Everything except the
+ * Three kinds of data: gauges rendered from a STATUS object (proto.h) each time,
+ * counters/histograms kept here, fed by the loop, and the process_* metrics
+ * read from /proc/self at each render. Everything except the
  * published text is touched by the loop thread only; the HTTP thread of
  * libmicrohttpd copies the published text under the mutex and nothing else.
  *
@@ -18,6 +19,7 @@
 #include "proto.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,8 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -75,6 +79,8 @@ struct resize_series {
         uint64_t bucket[N_BUCKETS];     /* not cumulative; summed when rendered */
         uint64_t count;
         double sum;
+        bool is_pool;                   /* retries set: a pool of this size exists */
+        uint64_t retries;
 };
 
 struct metrics {
@@ -82,6 +88,8 @@ struct metrics {
         uint64_t requests[N_METHODS + 1][N_REQ_RESULTS];   /* last method row: unknown */
         struct resize_series resizes[METRICS_MAX_SIZES];
         size_t n_resizes;
+        bool loaded, load_ok;           /* a configuration load was recorded, and how it went */
+        double load_ok_at;              /* wall clock of the last successful one */
 
         /* shared with the HTTP thread */
         pthread_mutex_t lock;
@@ -200,6 +208,21 @@ void metrics_count_resize(struct metrics *m, const char *size_label, const char 
                         s->bucket[i]++;
                         break;
                 }
+}
+
+void metrics_set_retries(struct metrics *m, const char *size_label, uint64_t total)
+{
+        struct resize_series *s = resize_series_for(m, size_label);
+        s->is_pool = true;
+        s->retries = total;
+}
+
+void metrics_count_reload(struct metrics *m, bool ok)
+{
+        m->loaded = true;
+        m->load_ok = ok;
+        if (ok)
+                m->load_ok_at = (double)time(NULL);
 }
 
 /* ---- rendering ----------------------------------------------------------- */
@@ -333,6 +356,8 @@ struct pool_gauge {
 };
 
 static const struct pool_gauge pool_gauges[] = {
+        { "hugevm_page_size_bytes", PROTO_F_SIZE_BYTES,
+          "Bytes in one hugepage of this size (pool bytes: hugevm_pool_pages * on(size) hugevm_page_size_bytes)." },
         { "hugevm_pool_target_pages", PROTO_F_TARGET,
           "Pages the operator asked for in this pool (absent when the pool has no target)." },
         { "hugevm_pool_pages", PROTO_F_PAGES,
@@ -527,6 +552,8 @@ static void render_counters(FILE *f, const struct metrics *m)
         for (size_t i = 0; m && i < m->n_resizes; i++) {
                 const struct resize_series *s = &m->resizes[i];
                 uint64_t cumulative = 0;
+                if (!s->count)
+                        continue;   /* a pool that never resized */
                 for (size_t b = 0; b <= N_BUCKETS; b++) {
                         char le[32];
                         if (b < N_BUCKETS) {
@@ -550,6 +577,94 @@ static void render_counters(FILE *f, const struct metrics *m)
                 put_labels(f, &l);
                 fprintf(f, " %" PRIu64 "\n", s->count);
         }
+
+        family(f, "hugevm_pool_retries_total", "counter",
+               "Resize writes retried (after compaction) because the previous write of this pool fell short of its target.");
+        for (size_t i = 0; m && i < m->n_resizes; i++)
+                if (m->resizes[i].is_pool) {
+                        struct labels l = { .size = m->resizes[i].size, .node = -1 };
+                        sample_int(f, "hugevm_pool_retries_total", &l, (int64_t)m->resizes[i].retries);
+                }
+
+        family(f, "hugevm_config_last_reload_successful", "gauge",
+               "1 when the last configuration load (start, reload or SIGHUP) succeeded, 0 when it was refused.");
+        if (m && m->loaded)
+                sample_int(f, "hugevm_config_last_reload_successful", NULL, m->load_ok);
+        family(f, "hugevm_config_last_reload_success_timestamp_seconds", "gauge",
+               "Unix time of the last successful configuration load.");
+        if (m && m->loaded && m->load_ok_at > 0) {
+                fputs("hugevm_config_last_reload_success_timestamp_seconds ", f);
+                put_double(f, m->load_ok_at);
+                fputc('\n', f);
+        }
+}
+
+/* The standard process_* families of Prometheus' client libraries, from this
+ * process's own /proc (never --root's fake one). A file that cannot be read
+ * leaves its samples out. */
+static void render_process(FILE *f)
+{
+        char buf[1024];
+        unsigned long long utime = 0, stime = 0, start = 0, vsize = 0, boot = 0;
+        long long rss = 0;
+        bool have_stat = false, have_boot = false;
+        double tick = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
+
+        FILE *p = fopen("/proc/self/stat", "re");
+        if (p) {
+                size_t n = fread(buf, 1, sizeof buf - 1, p);
+                buf[n] = '\0';
+                fclose(p);
+                /* After "pid (comm)", comm being anything: fields 14, 15, 22, 23, 24 of proc(5). */
+                const char *rest = strrchr(buf, ')');
+                have_stat = rest && sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu"
+                                           " %*d %*d %*d %*d %*d %*d %llu %llu %lld",
+                                           &utime, &stime, &start, &vsize, &rss) == 5;
+        }
+        p = fopen("/proc/stat", "re");
+        while (p && fgets(buf, sizeof buf, p))
+                if (sscanf(buf, "btime %llu", &boot) == 1) {
+                        have_boot = true;
+                        break;
+                }
+        if (p)
+                fclose(p);
+
+        family(f, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+        if (have_stat) {
+                fputs("process_cpu_seconds_total ", f);
+                put_double(f, (double)(utime + stime) / tick);
+                fputc('\n', f);
+        }
+        family(f, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        if (have_stat)
+                fprintf(f, "process_resident_memory_bytes %.0f\n", (double)rss * page);
+        family(f, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+        if (have_stat)
+                fprintf(f, "process_virtual_memory_bytes %llu\n", vsize);
+        family(f, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+        if (have_stat && have_boot)   /* in clock ticks: hundredths */
+                fprintf(f, "process_start_time_seconds %.2f\n", (double)boot + (double)start / tick);
+
+        family(f, "process_open_fds", "gauge", "Number of open file descriptors.");
+        DIR *d = opendir("/proc/self/fd");
+        if (d) {
+                int64_t n = 0;
+                for (struct dirent *e; (e = readdir(d));)
+                        n += e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d);   /* not the listing's own */
+                closedir(d);
+                sample_int(f, "process_open_fds", NULL, n);
+        }
+        family(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+                fprintf(f, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+}
+
+static void render_up(FILE *f, bool up)
+{
+        family(f, "hugevm_up", "gauge", "1 while hugevmd runs; 0 in the textfile once it has stopped.");
+        sample_int(f, "hugevm_up", NULL, up);
 }
 
 char *metrics_render(const struct metrics *m, json_object *status)
@@ -566,6 +681,7 @@ char *metrics_render(const struct metrics *m, json_object *status)
                 struct labels l = { .node = -1, .extra_name = "version", .extra_value = version };
                 sample_int(f, "hugevm_info", &l, 1);
         }
+        render_up(f, true);
         family(f, "hugevm_converged", "gauge", "1 when every pool is at its target.");
         sample(f, "hugevm_converged", NULL, proto_get(status, PROTO_F_CONVERGED));
 
@@ -573,6 +689,7 @@ char *metrics_render(const struct metrics *m, json_object *status)
         render_hvo(f, status);
         render_measured(f, status);
         render_counters(f, m);
+        render_process(f);
 
         bool failed = ferror(f);
         if (fclose(f) != 0 || failed) {
@@ -809,6 +926,19 @@ int metrics_write_textfile(struct metrics *m, const char *path)
          * The temp file starts with '.' and does not end in ".prom", so
          * node_exporter never reads a half-written file. */
         int r = atomic_write_file(path, text, len, 0644);
+        free(text);
+        return r;
+}
+
+int metrics_write_textfile_down(const char *path)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return -ENOMEM;
+        render_up(f, false);
+        int r = fclose(f) == 0 ? atomic_write_file(path, text, len, 0644) : -ENOMEM;
         free(text);
         return r;
 }

@@ -10,6 +10,7 @@
 #define HUGEVMD_METRICS_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct metrics;
@@ -22,7 +23,15 @@ void metrics_count_request(struct metrics *m, const char *method, const char *re
 /* result: "reached", "short" or "error"; seconds: wall time of that resize step. */
 void metrics_count_resize(struct metrics *m, const char *size_label, const char *result, double seconds);
 
-/* Render the exposition text for this STATUS object plus the counters.
+/* A pool's retries so far (the core's pool_rt.retries): the loop copies it
+ * here at every refresh. */
+void metrics_set_retries(struct metrics *m, const char *size_label, uint64_t total);
+/* The configuration was loaded (ok: at start, or a reload) or a reload was
+ * refused; stamped with the wall clock. */
+void metrics_count_reload(struct metrics *m, bool ok);
+
+/* Render the exposition text for this STATUS object plus the counters and
+ * the process_* metrics of this process (its real /proc/self).
  * malloc'ed, NUL-terminated; NULL on allocation failure. */
 char *metrics_render(const struct metrics *m, json_object *status);
 
@@ -36,6 +45,9 @@ int metrics_http_start(struct metrics *m, const char *addr, uint16_t port, uint1
 /* Write the last published text to path atomically (temp, fsync, rename) for
  * node_exporter's textfile collector. */
 int metrics_write_textfile(struct metrics *m, const char *path);
+/* At stop: replace the textfile with `hugevm_up 0` alone, so that the
+ * collector shows the daemon down instead of its last values as if live. */
+int metrics_write_textfile_down(const char *path);
 
 /* Cut HTTP connections that have not sent a whole request within the
  * deadline (call every second or so); how many were cut. */

@@ -265,6 +265,19 @@ static int build_target(struct call *c, const struct set_params *sp, struct targ
 #undef SET_FAIL
 }
 
+/* What t replaces in the target in force: "" or "the whole-pool target of
+ * 600 pages" / "the per-node targets". Said in pool.set's reply. */
+static void replaced_kind(struct core *core, const struct pool_rt *p, const struct target *t, char *buf, size_t len)
+{
+        struct target now;
+        core_effective_target(core, p->size_kb, &now);
+        buf[0] = '\0';
+        if (now.has_pages && !t->has_pages && t->node_mask)
+                snprintf(buf, len, "the whole-pool target of %" PRIu64 " page%s", now.pages, now.pages == 1 ? "" : "s");
+        else if (now.node_mask && t->has_pages)
+                snprintf(buf, len, "the per-node targets");
+}
+
 static json_object *m_pool_set(struct call *c)
 {
         struct core *core = &c->d->core;
@@ -277,16 +290,56 @@ static json_object *m_pool_set(struct call *c)
                 return err;
         if ((r = parse_set_params(c, &sp)) < 0 || (r = build_target(c, &sp, &t)) < 0)
                 return fail(c, r);
-        if (sp.dry_run)
-                return succeed(c, status_pool(core, sp.pool, &t));
+        char replaced[96];
+        replaced_kind(core, sp.pool, &t, replaced, sizeof replaced);
+        json_object *o;
+        if (sp.dry_run) {
+                o = status_pool(core, sp.pool, &t);
+                json_object_object_add(o, PROTO_F_REPLACED, json_object_new_string(replaced));
+                return succeed(c, o);
+        }
         r = core_set_target(core, sp.pool, &t, sp.persist);
         if (r == -ENOSPC)
                 FAIL(c, PROTO_ERR_INTERNAL, "too many runtime targets");
         if (r < 0)
                 FAIL(c, PROTO_ERR_STATE, "cannot save the state file in %s: %s; nothing changed", core_state_dir(core), strerror(-r));
-        log_pool(LOG_INFO, sp.pool->label, sp.has_node ? (int)sp.node : -1, sp.pages, "New %s target%s: %s", sp.pool->label,
-                 sp.persist ? "" : " (runtime only)", json_object_to_json_string(c->params));
-        return succeed(c, status_pool(core, sp.pool, NULL));
+        log_pool(LOG_INFO, sp.pool->label, sp.has_node ? (int)sp.node : -1, sp.pages, "New %s target%s: %s%s%s", sp.pool->label,
+                 sp.persist ? "" : " (runtime only)", json_object_to_json_string(c->params),
+                 *replaced ? "; replaces " : "", replaced);
+        o = status_pool(core, sp.pool, NULL);
+        json_object_object_add(o, PROTO_F_REPLACED, json_object_new_string(replaced));
+        return succeed(c, o);
+}
+
+static json_object *m_pool_revert(struct call *c)
+{
+        struct core *core = &c->d->core;
+        struct pool_rt *pool = NULL;
+        json_object *err;
+        uint64_t node;
+        bool has_node;
+        int r;
+        if ((r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &node, &has_node, c->msg, sizeof c->msg)) < 0)
+                return fail(c, r);
+        if (json_object_object_get_ex(c->params, PROTO_F_SIZE, NULL) && !(pool = get_pool(c, &err)))
+                return err;
+        if (has_node && !pool)
+                FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: needs %s", PROTO_F_NODE, PROTO_F_SIZE);
+        if (has_node && (node >= HUGEVMD_MAX_NODES || !core_node_present(core, node)))
+                FAIL(c, PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODE, node);
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
+                if (pool && p != pool)
+                        continue;
+                r = core_revert(core, p, has_node ? (int)node : -1);
+                if (r == -EINVAL)
+                        FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: %s has a whole-pool target; revert the whole pool", PROTO_F_NODE,
+                             p->label);
+                if (r < 0)
+                        FAIL(c, PROTO_ERR_STATE, "cannot save the state file in %s: %s; %s not reverted", core_state_dir(core),
+                             strerror(-r), p->label);
+        }
+        return succeed(c, pool ? status_pool(core, pool, NULL) : status_build(core));
 }
 
 static json_object *m_vmemmap_get(struct call *c)
@@ -320,11 +373,12 @@ static json_object *m_wait(struct call *c)
         struct wait_spec spec = { .node = -1 };
         json_object *err;
         uint64_t node;
-        bool has_node;
+        bool has_node, has_fail_fast;
         int r;
         if ((r = rpc_get_uint(c->params, PROTO_F_TIMEOUT_MS, WAIT_MAX_TIMEOUT_MS, &spec.timeout_ms, &spec.has_timeout,
                               c->msg, sizeof c->msg)) < 0 ||
-            (r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &node, &has_node, c->msg, sizeof c->msg)) < 0)
+            (r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &node, &has_node, c->msg, sizeof c->msg)) < 0 ||
+            (r = rpc_get_bool(c->params, PROTO_F_FAIL_FAST, &spec.fail_fast, &has_fail_fast, c->msg, sizeof c->msg)) < 0)
                 return fail(c, r);
         if (json_object_object_get_ex(c->params, PROTO_F_SIZE, NULL) && !(spec.pool = get_pool(c, &err)))
                 return err;
@@ -362,8 +416,13 @@ static json_object *m_reload(struct call *c)
                 config_errors_clear(&errors);
                 return fail(c, PROTO_ERR_CONFIG);
         }
-        json_object *o = json_object_new_object();
+        json_object *o = json_object_new_object(), *list = json_object_new_array();
+        char overrides[HUGEVMD_MAX_POOLS][192];
+        size_t n = core_overrides_describe(&c->d->core, overrides, HUGEVMD_MAX_POOLS);
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(list, json_object_new_string(overrides[i]));
         json_object_object_add(o, PROTO_F_RELOADED, json_object_new_boolean(true));
+        json_object_object_add(o, PROTO_F_OVERRIDES, list);
         return succeed(c, o);
 }
 
@@ -424,8 +483,12 @@ json_object *rpc_handle_line(struct daemon *d, struct client *client, enum proto
                 c.method = NULL;
                 reply = fail(&c, PROTO_ERR_METHOD_NOT_FOUND);
         } else if ((int)role < (int)m->role) {
-                snprintf(c.msg, sizeof c.msg, "permission denied: %s needs %s", m->name,
-                         m->role == PROTO_ROLE_ADMIN ? "root or the AdminGroup" : "root, the SocketGroup or the AdminGroup");
+                const struct config *cfg = d->core.cfg;
+                snprintf(c.msg, sizeof c.msg, "permission denied: %s needs %s%s", m->name,
+                         m->role == PROTO_ROLE_ADMIN ? "root or the AdminGroup" : "root, the SocketGroup or the AdminGroup",
+                         cfg->has_socket_gid || cfg->has_admin_gid ? ""
+                         : " (neither SocketGroup= nor AdminGroup= is set, and groups hugevm and hugevm-admin do not "
+                           "exist here: only root is allowed; see hugevmd.conf(5))");
                 reply = fail(&c, PROTO_ERR_PERMISSION);
         } else if (rpc_check_keys(c.params, m->params, c.msg, sizeof c.msg))
                 reply = fail(&c, PROTO_ERR_INVALID_PARAMS);

@@ -120,6 +120,15 @@ json_object *status_pool(struct core *core, struct pool_rt *p, const struct targ
         json_object_object_add(o, PROTO_F_OVERCOMMIT,
                                json_object_new_uint64(override && t.has_overcommit ? t.overcommit : p->cur.overcommit));
         json_object_object_add(o, PROTO_F_TARGET, target_or_null(t.has_pages, t.pages));
+        const struct target *declared = config_pool(core->cfg, p->size_kb);
+        json_object_object_add(o, PROTO_F_SOURCE, json_object_new_string(target_source_name(core_target_source(core, p->size_kb))));
+        json_object_object_add(o, PROTO_F_CONFIG_TARGET, target_or_null(declared && declared->has_pages, declared ? declared->pages : 0));
+        json_object *absent = json_object_new_array();
+        uint64_t absent_mask = core_absent_nodes(core, p->size_kb);
+        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                if (absent_mask & (UINT64_C(1) << node))
+                        json_object_array_add(absent, json_object_new_int((int)node));
+        json_object_object_add(o, PROTO_F_ABSENT_NODES, absent);
         json_object_object_add(o, PROTO_F_STATE, json_object_new_string(pool_state_name(s)));
         json_object_object_add(o, PROTO_F_REASON, json_object_new_string(reason));
         /* Per-node targets retry node by node: the pool's figure is their sum. */
@@ -146,6 +155,8 @@ json_object *status_pool(struct core *core, struct pool_rt *p, const struct targ
                 json_object_object_add(n, PROTO_F_FREE, json_object_new_uint64(nr->cur.free));
                 json_object_object_add(n, PROTO_F_SURPLUS, json_object_new_uint64(nr->cur.surplus));
                 json_object_object_add(n, PROTO_F_TARGET, target_or_null(has, t.node_pages[node]));
+                bool declared_here = declared && (declared->node_mask & (UINT64_C(1) << node));
+                json_object_object_add(n, PROTO_F_CONFIG_TARGET, target_or_null(declared_here, declared_here ? declared->node_pages[node] : 0));
                 json_object_object_add(n, PROTO_F_STATE, json_object_new_string(pool_state_name(ns)));
                 json_object_object_add(n, PROTO_F_REASON,
                                        json_object_new_string(has && !override ? p->nodes_w[node].reason : ""));

@@ -2,8 +2,10 @@
 /*
  * The wait method: answered at once when its pools are already settled, else
  * parked here and answered at the first refresh that settles them, or when its
- * timer fires. Without a size it waits for every pool and fails as soon as one
- * is degraded; with a size, only that pool (or node of it) counts.
+ * timer fires. Without a size it waits for every pool; with a size, only that
+ * pool (or node of it) counts. A degraded pool is still being retried, so the
+ * wait goes on until the timeout (then it is a shortfall, with the reason),
+ * unless fail_fast asks for the answer at once.
  */
 #include "config.h"
 #include "waits.h"
@@ -72,14 +74,14 @@ static json_object *outcome(struct daemon *d, json_object *id, const struct wait
                 degraded = any_degraded(core);
                 converged = reconcile_all_converged(core);
         }
-        if (degraded)
-                return fail(d, id, spec, PROTO_ERR_SHORTFALL,
-                            spec->pool ? "pool degraded: it did not reach its target"
-                                       : "pools degraded: they did not reach their targets");
         if (converged) {
                 count(d, "ok");
                 return proto_result_new(id, spec->pool ? status_pool(core, spec->pool, NULL) : status_build(core));
         }
+        if (degraded && (spec->fail_fast || timed_out))
+                return fail(d, id, spec, PROTO_ERR_SHORTFALL,
+                            spec->pool ? "pool degraded: it did not reach its target"
+                                       : "pools degraded: they did not reach their targets");
         if (!timed_out)
                 return NULL;
         return fail(d, id, spec, PROTO_ERR_TIMEOUT,

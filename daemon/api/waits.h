@@ -19,6 +19,7 @@ struct wait_spec {
         int node;               /* -1: the whole pool (or every node) */
         bool has_timeout;
         uint64_t timeout_ms;
+        bool fail_fast;         /* a degraded pool ends the wait (else it waits on) */
 };
 
 /* Set up d->waits and follow the core's refreshes. Negative errno. */

@@ -44,28 +44,42 @@ void config_errors_clear(struct config_errors *e)
         e->n = 0;
 }
 
-static void add_error(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_error(struct loader *l, const char *fmt, ...)
+static void add_line(struct loader *l, struct config_errors *to, const char *fmt, va_list ap)
 {
         char reason[512], *line = NULL;
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(reason, sizeof reason, fmt, ap);
-        va_end(ap);
         if (l->line > 0) {
                 if (asprintf(&line, "%s:%u: %s", l->file, l->line, reason) < 0)
                         line = NULL;
         } else if (asprintf(&line, "%s: %s", l->file, reason) < 0)
                 line = NULL;
-        char **n = line ? realloc(l->errors->lines, (l->errors->n + 1) * sizeof *n) : NULL;
+        char **n = line ? realloc(to->lines, (to->n + 1) * sizeof *n) : NULL;
         if (!n) {
                 free(line);
-                l->lost_error = true;   /* the config is still refused */
+                l->lost_error = to == l->errors;   /* the config is still refused */
                 return;
         }
         /* realloc freed the old block if it moved this one: keep the new one whatever follows. */
-        l->errors->lines = n;
-        n[l->errors->n++] = line;
+        to->lines = n;
+        n[to->n++] = line;
+}
+
+static void add_error(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_error(struct loader *l, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        add_line(l, l->errors, fmt, ap);
+        va_end(ap);
+}
+
+static void add_warning(struct loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_warning(struct loader *l, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        add_line(l, &l->c->warnings, fmt, ap);
+        va_end(ap);
 }
 
 static int parse_bool(const char *v, bool *ret)
@@ -449,10 +463,15 @@ static void handle_pool_key(struct loader *l, struct target *t, const char *name
                         add_error(l, "unknown key %s= in a [Pool] section (NodeN.Pages= or NodeN.Size=)", name);
                         return;
                 }
-                if (node >= HUGEVMD_MAX_NODES || !node_exists(l, (unsigned)node)) {
-                        add_error(l, "%s=: node %lu does not exist on this machine", name, node);
+                if (node >= HUGEVMD_MAX_NODES) {
+                        add_error(l, "%s=: node %lu is beyond the %u nodes hugevmd handles", name, node, HUGEVMD_MAX_NODES);
                         return;
                 }
+                /* A config shared by machines of different shapes: applied
+                 * where the node exists, said here and shown in status. */
+                if (!node_exists(l, (unsigned)node))
+                        add_warning(l, "%s=: node %lu does not exist on this machine; its target applies where it does",
+                                    name, node);
                 if (!*value) {
                         t->node_mask &= ~(UINT64_C(1) << node);
                         return;
@@ -468,6 +487,25 @@ static void handle_pool_key(struct loader *l, struct target *t, const char *name
                 return;
         }
         add_error(l, "unknown key %s= in a [Pool] section", name);
+}
+
+/* SocketGroup= and AdminGroup= default to the groups the shipped units create
+ * (systemd/sysusers.d/hugevmd.conf) when they exist here, else to none (only
+ * root); resolved at every load, so a group created later counts at reload. */
+#define HUGEVMD_SOCKET_GROUP "hugevm"
+#define HUGEVMD_ADMIN_GROUP  "hugevm-admin"
+
+static void set_default_group(struct config *c, bool admin)
+{
+        char **group = admin ? &c->admin_group : &c->socket_group;
+        gid_t gid = 0;
+        if (resolve_group(admin ? HUGEVMD_ADMIN_GROUP : HUGEVMD_SOCKET_GROUP, &gid) < 0 ||
+            set_string(group, admin ? HUGEVMD_ADMIN_GROUP : HUGEVMD_SOCKET_GROUP) < 0) {
+                free(*group);   /* no such group (or no memory): none */
+                *group = NULL;
+        }
+        *(admin ? &c->has_admin_gid : &c->has_socket_gid) = *group != NULL;
+        *(admin ? &c->admin_gid : &c->socket_gid) = *group ? gid : 0;
 }
 
 static void handle_daemon_key(struct loader *l, const char *name, const char *value)
@@ -502,12 +540,14 @@ static void handle_daemon_key(struct loader *l, const char *name, const char *va
         } else if (strcmp(name, "SocketGroup") == 0 || strcmp(name, "AdminGroup") == 0) {
                 bool admin = name[0] == 'A';
                 gid_t gid = 0;
-                if (*value) {
-                        int r = resolve_group(value, &gid);
-                        if (r < 0) {
-                                add_error(l, "%s=%s: no such group", name, value);
-                                return;
-                        }
+                if (!*value) {
+                        set_default_group(c, admin);   /* Key=: back to the default */
+                        return;
+                }
+                int r = resolve_group(value, &gid);
+                if (r < 0) {
+                        add_error(l, "%s=%s: no such group", name, value);
+                        return;
                 }
                 set_string(admin ? &c->admin_group : &c->socket_group, value);
                 *(admin ? &c->has_admin_gid : &c->has_socket_gid) = *value != '\0';
@@ -727,6 +767,8 @@ static int bytewise(const struct dirent **a, const struct dirent **b)
 static void config_init_defaults(struct config *c)
 {
         c->hvo = true;
+        set_default_group(c, false);
+        set_default_group(c, true);
         c->refresh_sec = HUGEVMD_REFRESH_SEC;
         c->socket_path = strdup(PROTO_DEFAULT_SOCKET);
         c->state_dir = strdup(HUGEVMD_STATE_DIR);
@@ -751,6 +793,10 @@ int config_load(const char *path, bool missing_ok, vmm_ctx *ctx, struct config *
 
         size_t errors_before = errors->n;
         parse_file(&l, path, missing_ok);
+        /* No main file (the default path, missing): change nothing on the host
+         * (HVO left as it is, no pool managed) unless a drop-in says so. */
+        if (!c->files[0])
+                c->hvo = false;
 
         /* Drop-ins: <dir of path>/hugevmd.conf.d/NAME.conf, bytewise order. */
         char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL, *dropin = NULL;
@@ -809,6 +855,7 @@ void config_free(struct config *c)
                 for (char **f = c->files; *f; f++)
                         free(*f);
         free(c->files);
+        config_errors_clear(&c->warnings);
         free(c);
 }
 

@@ -70,6 +70,13 @@ struct mount_spec {
         bool path_refused;          /* Mount= was refused: reported once, not again as missing */
 };
 
+/* Errors collected while loading: "file:line: reason" each. */
+struct config_errors {
+        char **lines;
+        size_t n;
+};
+void config_errors_clear(struct config_errors *e);
+
 struct config {
         bool hvo;                   /* turn HVO on at start (default yes) */
         char *socket_path;
@@ -89,14 +96,9 @@ struct config {
         struct mount_spec mounts[HUGEVMD_MAX_POOLS];  /* mounts[i] belongs to pools[i] */
         size_t n_pools;
         char **files;               /* the files read, in order (NULL-terminated) */
+        struct config_errors warnings;  /* accepted, but worth saying: "file:line: reason" */
 };
 
-/* Errors collected while loading: "file:line: reason" each. */
-struct config_errors {
-        char **lines;
-        size_t n;
-};
-void config_errors_clear(struct config_errors *e);
 
 /* Load path and its drop-in directory <dir of path>/hugevmd.conf.d/NAME.conf.
  * ctx validates sizes, nodes, targets (target_check_bound) and mount points

@@ -46,12 +46,26 @@ static struct target *runtime_target(struct core *core, uint64_t size_kb, bool c
         return t;
 }
 
-void core_effective_target(const struct core *core, uint64_t size_kb, struct target *ret)
+static const struct target *runtime_of(const struct core *core, uint64_t size_kb)
 {
-        const struct target *c = config_pool(core->cfg, size_kb), *r = NULL;
         for (size_t i = 0; i < core->n_runtime; i++)
                 if (core->runtime[i].size_kb == size_kb)
-                        r = &core->runtime[i];
+                        return &core->runtime[i];
+        return NULL;
+}
+
+static uint64_t present_nodes(const struct core *core)
+{
+        uint64_t mask = 0;
+        for (size_t i = 0; i < core->n_nodes; i++)
+                if (core->nodes[i] < HUGEVMD_MAX_NODES)
+                        mask |= UINT64_C(1) << core->nodes[i];
+        return mask;
+}
+
+void core_effective_target(const struct core *core, uint64_t size_kb, struct target *ret)
+{
+        const struct target *c = config_pool(core->cfg, size_kb), *r = runtime_of(core, size_kb);
         memset(ret, 0, sizeof *ret);
         ret->size_kb = size_kb;
         /* A runtime pool target replaces the config's pool target as a whole
@@ -60,7 +74,7 @@ void core_effective_target(const struct core *core, uint64_t size_kb, struct tar
         if (pages_from) {
                 ret->has_pages = pages_from->has_pages;
                 ret->pages = pages_from->pages;
-                ret->node_mask = pages_from->node_mask;
+                ret->node_mask = pages_from->node_mask & present_nodes(core);
                 memcpy(ret->node_pages, pages_from->node_pages, sizeof ret->node_pages);
         }
         const struct target *oc_from = r && r->has_overcommit ? r : c;
@@ -70,12 +84,78 @@ void core_effective_target(const struct core *core, uint64_t size_kb, struct tar
         }
 }
 
+uint64_t core_absent_nodes(const struct core *core, uint64_t size_kb)
+{
+        const struct target *c = config_pool(core->cfg, size_kb);
+        return c ? c->node_mask & ~present_nodes(core) : 0;
+}
+
+static bool persisted_as(const struct core *core, const struct target *t)
+{
+        for (size_t i = 0; i < core->n_persisted; i++)
+                if (core->persisted[i].size_kb == t->size_kb)
+                        return memcmp(&core->persisted[i], t, sizeof *t) == 0;
+        return false;
+}
+
+enum target_source core_target_source(const struct core *core, uint64_t size_kb)
+{
+        const struct target *r = runtime_of(core, size_kb), *c = config_pool(core->cfg, size_kb);
+        if (r && (target_managed(r) || r->has_overcommit))
+                return persisted_as(core, r) ? SOURCE_OVERRIDE : SOURCE_RUNTIME;
+        return c && (target_managed(c) || c->has_overcommit) ? SOURCE_CONFIG : SOURCE_NONE;
+}
+
+const char *target_source_name(enum target_source s)
+{
+        switch (s) {
+        case SOURCE_CONFIG:   return PROTO_SOURCE_CONFIG;
+        case SOURCE_OVERRIDE: return PROTO_SOURCE_OVERRIDE;
+        case SOURCE_RUNTIME:  return PROTO_SOURCE_RUNTIME;
+        default:              return PROTO_SOURCE_NONE;
+        }
+}
+
+/* "512 pages", "per-node 0:10 1:5", "no target", then ", overcommit N". */
+static void target_describe(const struct target *t, char *buf, size_t len)
+{
+        size_t at;
+        if (!t || !target_managed(t))
+                at = (size_t)snprintf(buf, len, "no target");
+        else if (t->has_pages)
+                at = (size_t)snprintf(buf, len, "%" PRIu64 " page%s", t->pages, t->pages == 1 ? "" : "s");
+        else {
+                at = (size_t)snprintf(buf, len, "per-node");
+                for (unsigned node = 0; node < HUGEVMD_MAX_NODES && at < len; node++)
+                        if (t->node_mask & (UINT64_C(1) << node))
+                                at += (size_t)snprintf(buf + at, len - at, " %u:%" PRIu64, node, t->node_pages[node]);
+        }
+        if (t && t->has_overcommit && at < len)
+                snprintf(buf + at, len - at, ", overcommit %" PRIu64, t->overcommit);
+}
+
+size_t core_overrides_describe(const struct core *core, char (*lines)[192], size_t max)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < core->n_pools && n < max; i++) {
+                const struct pool_rt *p = &core->pools[i];
+                enum target_source s = core_target_source(core, p->size_kb);
+                if (s != SOURCE_OVERRIDE && s != SOURCE_RUNTIME)
+                        continue;
+                char in_force[80], declared[80];
+                struct target t;
+                core_effective_target(core, p->size_kb, &t);
+                target_describe(&t, in_force, sizeof in_force);
+                target_describe(config_pool(core->cfg, p->size_kb), declared, sizeof declared);
+                snprintf(lines[n++], sizeof lines[0], "%s: %s %s in force, config says %s", p->label,
+                         target_source_name(s), in_force, declared);
+        }
+        return n;
+}
+
 bool core_has_runtime_target(const struct core *core, uint64_t size_kb)
 {
-        for (size_t i = 0; i < core->n_runtime; i++)
-                if (core->runtime[i].size_kb == size_kb)
-                        return true;
-        return false;
+        return runtime_of(core, size_kb) != NULL;
 }
 
 bool core_node_present(const struct core *core, uint64_t node)
@@ -91,19 +171,27 @@ const char *core_state_dir(const struct core *core)
         return core->state_dir_override ? core->state_dir_override : core->cfg->state_dir;
 }
 
-/* Put the persisted list as it would be with t, save it; on failure put it back. */
-static int persist_target(struct core *core, const struct target *t)
+/* Put the persisted list as it would be with size_kb's entry replaced by t
+ * (NULL: removed), save it; on failure put it back. */
+static int persist_target(struct core *core, uint64_t size_kb, const struct target *t)
 {
         struct target saved[HUGEVMD_MAX_POOLS];
         size_t saved_n = core->n_persisted, k;
         memcpy(saved, core->persisted, sizeof saved);
-        for (k = 0; k < core->n_persisted && core->persisted[k].size_kb != t->size_kb; k++)
+        for (k = 0; k < core->n_persisted && core->persisted[k].size_kb != size_kb; k++)
                 ;
-        if (k == HUGEVMD_MAX_POOLS)
-                return -ENOSPC;
-        if (k == core->n_persisted)
-                core->n_persisted++;
-        core->persisted[k] = *t;
+        if (!t) {
+                if (k == core->n_persisted)
+                        return 0;
+                memmove(&core->persisted[k], &core->persisted[k + 1], (core->n_persisted - k - 1) * sizeof *t);
+                core->n_persisted--;
+        } else {
+                if (k == HUGEVMD_MAX_POOLS)
+                        return -ENOSPC;
+                if (k == core->n_persisted)
+                        core->n_persisted++;
+                core->persisted[k] = *t;
+        }
         int r = state_save(core_state_dir(core), core->persisted, core->n_persisted);
         if (r < 0) {
                 memcpy(core->persisted, saved, sizeof saved);
@@ -122,7 +210,7 @@ int core_set_target(struct core *core, struct pool_rt *p, const struct target *t
         struct target want = *t;
         want.size_kb = p->size_kb;
         if (persist) {
-                int r = persist_target(core, &want);
+                int r = persist_target(core, p->size_kb, &want);
                 if (r < 0) {
                         if (!existed)
                                 core->n_runtime--;   /* created just now, last in the list */
@@ -137,9 +225,53 @@ int core_set_target(struct core *core, struct pool_rt *p, const struct target *t
         return 0;
 }
 
+int core_revert(struct core *core, struct pool_rt *p, int node)
+{
+        struct target *rt = runtime_target(core, p->size_kb, false);
+        if (!rt)
+                return 0;
+        struct target want = *rt;
+        const struct target *c = config_pool(core->cfg, p->size_kb);
+        if (node >= 0) {
+                uint64_t bit = UINT64_C(1) << node;
+                if (want.has_pages || (c && c->has_pages))
+                        return -EINVAL;
+                want.node_mask = (want.node_mask & ~bit) | (c ? c->node_mask & bit : 0);
+                want.node_pages[node] = c && (c->node_mask & bit) ? c->node_pages[node] : 0;
+        }
+        /* Nothing left that differs from the config: no override at all. */
+        bool same_pages = node < 0 || (c ? want.node_mask == c->node_mask &&
+                                               !memcmp(want.node_pages, c->node_pages, sizeof want.node_pages)
+                                         : !want.node_mask);
+        bool drop = node < 0 || (same_pages && !want.has_overcommit);
+        /* The whole pool: whatever the state file holds for it goes too. */
+        if (node < 0 || persisted_as(core, rt)) {
+                int r = persist_target(core, p->size_kb, drop ? NULL : &want);
+                if (r < 0)
+                        return r;
+        }
+        if (drop)
+                *rt = core->runtime[--core->n_runtime];
+        else
+                *rt = want;
+        log_pool(LOG_INFO, p->label, node, UINT64_MAX, "%s: reverted to the config%s", p->label,
+                 node >= 0 ? " for one node" : "");
+        reconcile_target_changed(core, p);
+        host_apply_shm(core);
+        reconcile_refresh(core);
+        reconcile_kick(core);
+        return 0;
+}
+
 int core_hvo_set(struct core *core, bool enabled)
 {
         return reconcile_hvo_set(core, enabled);
+}
+
+static void log_config_warnings(const struct config *c)
+{
+        for (size_t i = 0; i < c->warnings.n; i++)
+                log_warning("%s", c->warnings.lines[i]);
 }
 
 int core_reload(struct core *core, struct config_errors *errors)
@@ -150,8 +282,10 @@ int core_reload(struct core *core, struct config_errors *errors)
                 for (size_t i = 0; i < errors->n; i++)
                         log_error("%s", errors->lines[i]);
                 log_error("Configuration not reloaded; the running one stays in force");
+                core_publish(core, &(struct core_event){ .kind = CORE_EV_RELOAD_FAILED, .node = -1 });
                 return r;
         }
+        log_config_warnings(c);
         struct core_event ev = { .kind = CORE_EV_RELOADING, .node = -1 };
         core_publish(core, &ev);
         struct config *old = core->cfg;
@@ -167,7 +301,8 @@ int core_reload(struct core *core, struct config_errors *errors)
                 log_warning("Socket=, MetricsListen= and StateDirectory= changes take effect at the next start");
         if (old->refresh_sec != c->refresh_sec)
                 reconcile_start_timer(core);
-        if (c->hvo && !old->hvo && core->hvo.supported && !core->hvo.enabled) {
+        /* Every declared setting again, HVO too: `vmemmap off` lasts until a reload. */
+        if (c->hvo && core->hvo.supported && !core->hvo.enabled) {
                 int k = core_hvo_set(core, true);
                 if (k < 0)
                         log_error("Cannot turn HVO on: %s", strerror(-k));
@@ -180,6 +315,10 @@ int core_reload(struct core *core, struct config_errors *errors)
         }
         config_free(old);
         log_info("Configuration reloaded from %s", core->config_path);
+        char overrides[HUGEVMD_MAX_POOLS][192];
+        size_t n = core_overrides_describe(core, overrides, HUGEVMD_MAX_POOLS);
+        for (size_t i = 0; i < n; i++)
+                log_notice("%s (hugevmctl revert drops it)", overrides[i]);
         host_apply(core);
         reconcile_refresh(core);
         reconcile_kick(core);
@@ -209,7 +348,8 @@ int core_open(struct core *core, const char *root, const char *config_path, bool
                 vmm_ctx_free(core->ctx);
                 vmm_ctx_free(core->worker_ctx);
                 core->ctx = core->worker_ctx = NULL;
-        }
+        } else
+                log_config_warnings(core->cfg);
         return r;
 }
 

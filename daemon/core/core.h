@@ -64,6 +64,7 @@ struct pool_rt {
         unsigned node_mismatches;        /* readings in a row whose nodes did not add up */
         int64_t measured_saved;          /* base pages the memmap counters attribute to this size */
         bool measured_pinned;            /* ... exactly (see measure_savings) */
+        uint64_t retries;                /* writes retried after one fell short, since start (metrics) */
 };
 
 struct core {
@@ -140,8 +141,25 @@ void core_stop(struct core *core);
 void core_free(struct core *core);
 
 /* ---- the operator's intent (core.c) ---- */
-/* The target in force for a pool: runtime over config; overcommit likewise. */
+/* The target in force for a pool: runtime over config; overcommit likewise.
+ * Only nodes this machine has (a config shared by machines may name others). */
 void core_effective_target(const struct core *core, uint64_t size_kb, struct target *ret);
+/* Where a pool's target in force comes from, as systemd says it of a unit's
+ * properties: the config (declared state), an override (a pool.set persisted
+ * in the state file), a runtime-only pool.set, or nowhere (unmanaged). */
+enum target_source { SOURCE_NONE, SOURCE_CONFIG, SOURCE_OVERRIDE, SOURCE_RUNTIME };
+enum target_source core_target_source(const struct core *core, uint64_t size_kb);
+const char *target_source_name(enum target_source s);
+/* The nodes the config gives a target that this machine does not have. */
+uint64_t core_absent_nodes(const struct core *core, uint64_t size_kb);
+/* Back to the config: drop the pool's runtime target (node >= 0: that node's
+ * target becomes the config's again), from the state file too. -EINVAL when
+ * node is given but the override or the config is a whole-pool target; the
+ * state file's errno if it cannot be written (then nothing changed). */
+int core_revert(struct core *core, struct pool_rt *p, int node);
+/* "2048kB: override 256 pages in force, config says 512" for each pool whose
+ * target in force is not the config's; returns how many, at most max. */
+size_t core_overrides_describe(const struct core *core, char (*lines)[192], size_t max);
 /* Whether a runtime target (request or state file) overrides the config's. */
 bool core_has_runtime_target(const struct core *core, uint64_t size_kb);
 struct pool_rt *core_pool(struct core *core, uint64_t size_kb);

@@ -22,6 +22,7 @@ enum core_event_kind {
         CORE_EV_REFRESHED,      /* pools, HVO and counters were re-read and states settled */
         CORE_EV_RELOADING,      /* a valid new configuration is being applied */
         CORE_EV_RELOADED,       /* ... and is in force */
+        CORE_EV_RELOAD_FAILED,  /* a reload was refused (invalid): the running configuration stays */
         CORE_EV_STOPPED,        /* core_stop() finished: no job runs, handles closed */
 };
 

@@ -36,6 +36,8 @@ struct job {
         int rc;
         struct vmm_resize res;
         double seconds;
+        int free_rc;          /* growth fell short: the free memory right after */
+        struct vmm_free free;
 };
 
 static void refresh_timer_cb(uv_timer_t *t)
@@ -575,6 +577,36 @@ static void work_cb(uv_work_t *req)
         j->res = (struct vmm_resize){ .before = j->current, .requested = j->pages, .reached = j->current };
         j->rc = vmm_pool_set(ctx, j->size_kb, j->node, j->pages, &j->res);
         j->seconds = clock_seconds() - t0;
+        if (j->rc == -ENOMEM)
+                j->free_rc = vmm_free_read(ctx, j->node, &j->free);
+}
+
+/* Why growth fell short, from the free memory read right after: too little
+ * of it, or enough but in blocks smaller than a page of this size. */
+static void shortfall_why(const struct core *core, const struct job *j, char *buf, size_t len)
+{
+        char need[32], have[32], block[32];
+        if (j->free_rc < 0) {
+                snprintf(buf, len, "the kernel gave no more pages (free memory unknown: %s)", strerror(-j->free_rc));
+                return;
+        }
+        uint64_t need_kb = (j->target - j->res.reached) * j->size_kb;
+        vmm_size_format_human(need_kb * 1024, need, sizeof need);
+        vmm_size_format_human(j->free.free_kb * 1024, have, sizeof have);
+        char where[32] = "";
+        if (j->node >= 0)
+                snprintf(where, sizeof where, " on node %d", j->node);
+        if (j->free.free_kb < need_kb) {
+                snprintf(buf, len, "not enough free memory%s (needs %s, has %s)", where, need, have);
+                return;
+        }
+        if (j->free.largest_order == VMM_ORDER_UNKNOWN)
+                snprintf(block, sizeof block, "unknown");
+        else if (j->free.largest_order < 0)
+                snprintf(block, sizeof block, "none");
+        else
+                vmm_size_format_human(core->kernel.page_size << j->free.largest_order, block, sizeof block);
+        snprintf(buf, len, "memory fragmented%s (%s free, largest free block %s)", where, have, block);
 }
 
 static void after_work_cb(uv_work_t *req, int status)
@@ -618,17 +650,18 @@ static void after_work_cb(uv_work_t *req, int status)
         } else if (rc == -ENOMEM) {
                 w->retries++;
                 w->compact_next = true;
+                char why[160];
+                shortfall_why(core, j, why, sizeof why);
                 if (w->retries <= QUICK_RETRIES) {
                         unsigned ms = QUICK_RETRY_MS << (w->retries - 1);
                         snprintf(w->reason, sizeof w->reason,
-                                 "reached %" PRIu64 " of %" PRIu64 " pages; compacting, retry %u of %u in %u s",
-                                 j->res.reached, j->target, w->retries, QUICK_RETRIES, ms / 1000);
+                                 "reached %" PRIu64 " of %" PRIu64 " pages: %s; compacting, retry %u of %u in %u s",
+                                 j->res.reached, j->target, why, w->retries, QUICK_RETRIES, ms / 1000);
                         w->next_attempt = now + ms;
                 } else {
                         w->state = POOL_DEGRADED;
-                        snprintf(w->reason, sizeof w->reason,
-                                 "reached %" PRIu64 " of %" PRIu64 " pages after %u retries: memory fragmented",
-                                 j->res.reached, j->target, QUICK_RETRIES);
+                        snprintf(w->reason, sizeof w->reason, "reached %" PRIu64 " of %" PRIu64 " pages after %u retries: %s",
+                                 j->res.reached, j->target, QUICK_RETRIES, why);
                         w->next_attempt = now + SLOW_RETRY_MS;
                 }
                 log_pool(LOG_WARNING, p->label, j->node, j->res.reached, "%s pool short: %s", p->label, w->reason);
@@ -673,6 +706,7 @@ static bool start_job(struct core *core, size_t pool, int node, uint64_t current
         else
                 j->pages = current - target > chunk ? current - chunk : target;
         j->compact_first = w->compact_next;
+        p->retries += j->compact_first;   /* a retry: the last write fell short */
         j->req.data = j;
         if (uv_queue_work(core->loop, &j->req, work_cb, after_work_cb) < 0) {
                 free(j);

@@ -82,7 +82,7 @@ enum kind {
         K_HS_NR, K_HS_MEMPOL, K_HS_OVERCOMMIT, K_HS_FREE, K_HS_RESV, K_HS_SURPLUS, K_HS_DEMOTE, K_HS_DEMOTE_SIZE,
         K_NODE_COMPACT, K_NODE_MEMINFO, K_NODE_LIST_ALL, K_NODE_LIST_MEM,
         K_BLOCK_SIZE, K_BLOCK_STATE, K_BLOCK_ONLINE, K_BLOCK_PHYS,
-        K_MEMINFO, K_VMSTAT, K_MOUNTS, K_CMDLINE, K_OSRELEASE, K_ARCH,
+        K_MEMINFO, K_BUDDYINFO, K_VMSTAT, K_MOUNTS, K_CMDLINE, K_OSRELEASE, K_ARCH,
         /* sysctls holding one number */
         K_SYS_HVO, K_SYS_COMPACT, K_SYS_NR, K_SYS_NR_MEMPOL, K_SYS_OVERCOMMIT, K_SYS_SHM_GROUP, K_SYS_SHMMAX,
         K_SYS_SHMALL,
@@ -271,6 +271,7 @@ static void build_tree(void)
         d = dir_path("proc");
         add(d, "cmdline", K_CMDLINE, 0444);
         add(d, "meminfo", K_MEMINFO, 0444);
+        add(d, "buddyinfo", K_BUDDYINFO, 0444);
         add(d, "mounts", K_MOUNTS, 0444);
         add(d, "vmstat", K_VMSTAT, 0444);
         d = dir_path("proc/sys/vm");
@@ -400,6 +401,9 @@ static void render(const struct ent *e, struct fk_buf *b) /* fk.lock held */
                 break;
         case K_MEMINFO:
                 fk_render_meminfo(b);
+                break;
+        case K_BUDDYINFO:
+                fk_render_buddyinfo(b);
                 break;
         case K_VMSTAT:
                 fk_render_vmstat(b);

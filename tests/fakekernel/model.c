@@ -1739,6 +1739,34 @@ void fk_render_node_meminfo(struct fk_buf *b, unsigned node)
                       node, h->nr_node[node], node, h->freelist[node].n, node, h->surplus_node[node]);
 }
 
+/* /proc/buddyinfo: one zone per node with memory, its free memory in blocks
+ * of the largest order the fragmentation caps leave (a size capped at 0 more
+ * pages has no free block of its order), the rest as single pages. */
+void fk_render_buddyinfo(struct fk_buf *b)
+{
+        enum { MAX_PAGE_ORDER = 10 };
+        for (unsigned n = 0; n < fk.nnodes; n++) {
+                const struct fk_node *nd = &fk.node[n];
+                if (nd->mem_kb == 0)
+                        continue;
+                unsigned top = MAX_PAGE_ORDER;
+                for (unsigned s = 0; s < fk.nsizes; s++) {
+                        unsigned order = 0;
+                        while ((fk.page_size << order) < fk.hs[s].kb * 1024)
+                                order++;
+                        if (order <= MAX_PAGE_ORDER && nd->cap[s] == 0 && order > 0 && order - 1 < top)
+                                top = order - 1;
+                }
+                uint64_t pages = (nd->avail_kb < nd->mem_kb ? nd->avail_kb : nd->mem_kb) * 1024 / fk.page_size;
+                fk_buf_printf(b, "Node %u, zone   Normal ", n);
+                for (unsigned o = 0; o <= MAX_PAGE_ORDER; o++) {
+                        uint64_t c = o == top ? pages >> top : o == 0 ? pages - ((pages >> top) << top) : 0;
+                        fk_buf_printf(b, " %6" PRIu64, c);
+                }
+                fk_buf_printf(b, " \n");
+        }
+}
+
 void fk_render_vmstat(struct fk_buf *b)
 {
         uint64_t inuse_pages = 0;

@@ -138,6 +138,7 @@ int fk_op_control(const char *text, size_t len);
 /* Text of the generated files, fk.lock held. */
 void fk_render_meminfo(struct fk_buf *b);
 void fk_render_node_meminfo(struct fk_buf *b, unsigned node);
+void fk_render_buddyinfo(struct fk_buf *b);
 void fk_render_vmstat(struct fk_buf *b);
 void fk_render_state(struct fk_buf *b);
 void fk_render_nodelist(struct fk_buf *b, bool memory_only);

@@ -5,6 +5,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -317,6 +320,76 @@ static void test_no_hugetlb(void)
         fake_root_free(root);
 }
 
+/* Free memory and the largest free block: the node's and the machine's
+ * meminfo, and buddyinfo's highest order with a block, over every zone. */
+static void test_free(void)
+{
+        char *root = fake_root_new();
+        struct vmm_free f;
+        vmm_ctx *ctx;
+
+        fake_kernel(root, "6.18.0", "x86_64", "quiet", -1);
+        fake_file(root, "proc/meminfo", "MemTotal:        4194304 kB\nMemFree:         1048576 kB\n");
+        fake_file(root, "sys/devices/system/node/node0/meminfo",
+                  "Node 0 MemTotal:  2097152 kB\nNode 0 MemFree:    524288 kB\n");
+        fake_file(root, "sys/devices/system/node/node1/meminfo",
+                  "Node 1 MemTotal:  2097152 kB\nNode 1 MemFree:         0 kB\n");
+        fake_file(root, "proc/buddyinfo",
+                  "Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n"
+                  "Node 0, zone   Normal   4039   1036    211      0 \n"
+                  "Node 1, zone   Normal      7      0      0      0      0      2      0      0      0      0      0 \n");
+        ctx = fake_ctx(root, 4096);
+        is_int(vmm_free_read(ctx, -1, &f), 0, "free: the machine's");
+        ok(f.free_kb == 1048576, "free: MemFree of /proc/meminfo (%" PRIu64 ")", f.free_kb);
+        is_int(f.largest_order, 10, "free: the largest block over all nodes and zones is order 10");
+        is_int(vmm_free_read(ctx, 0, &f), 0, "free: node 0");
+        ok(f.free_kb == 524288, "free: node 0's MemFree (%" PRIu64 ")", f.free_kb);
+        is_int(f.largest_order, 10, "free: node 0's largest block is in its DMA zone");
+        is_int(vmm_free_read(ctx, 1, &f), 0, "free: node 1");
+        ok(f.free_kb == 0, "free: a node with nothing free reads 0, not an error");
+        is_int(f.largest_order, 5, "free: node 1's largest block is order 5");
+        is_int(vmm_free_read(ctx, 2, &f), -ENOENT, "free: a node that does not exist is -ENOENT");
+        fake_file(root, "sys/devices/system/node/node1/meminfo", "Node 1 MemFree:  12 MB\n");
+        is_int(vmm_free_read(ctx, 1, &f), -EBADMSG, "free: a size not in kB is -EBADMSG");
+        fake_remove(root, "proc/buddyinfo");
+        is_int(vmm_free_read(ctx, 0, &f), 0, "free: no buddyinfo still gives MemFree");
+        is_int(f.largest_order, VMM_ORDER_UNKNOWN, "free: ... and says the largest block is unknown");
+        fake_file(root, "proc/buddyinfo", "Node 0, zone   Normal      0      0 \n");
+        is_int(vmm_free_read(ctx, 0, &f), 0, "free: nothing free in buddyinfo");
+        is_int(f.largest_order, -1, "free: ... is order -1");
+        vmm_ctx_free(ctx);
+        fake_root_free(root);
+
+        /* This machine's own files, against an independent reading. */
+        if (access("/proc/buddyinfo", R_OK) != 0) {
+                skip(2, "no /proc/buddyinfo here");
+                return;
+        }
+        FILE *b = fopen("/proc/buddyinfo", "re");
+        int want = -1;
+        char line[1024];
+        while (b && fgets(line, sizeof line, b)) {
+                int order = 0, at = 0;
+                char *p = strstr(line, "zone");
+                if (!p)
+                        continue;
+                p += 4;
+                while (*p == ' ')
+                        p++;
+                p += strcspn(p, " ");   /* the zone's name */
+                for (unsigned long long c; sscanf(p, "%llu%n", &c, &at) == 1; p += at, order++)
+                        if (c && order > want)
+                                want = order;
+        }
+        if (b)
+                fclose(b);
+        ctx = NULL;
+        is_int(vmm_ctx_new(NULL, NULL, &ctx), 0, "free: this machine's root");
+        ok(ctx && vmm_free_read(ctx, -1, &f) == 0 && f.largest_order >= want - 1 && f.largest_order <= want + 1 && f.free_kb > 0,
+           "free: this machine's largest order %d (an independent reading said %d, a moment apart)", f.largest_order, want);
+        vmm_ctx_free(ctx);
+}
+
 int main(void)
 {
         test_ctx();
@@ -325,5 +398,6 @@ int main(void)
         test_writes();
         test_verdict();
         test_no_hugetlb();
+        test_free();
         return tap_done();
 }

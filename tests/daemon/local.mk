@@ -35,6 +35,8 @@ daemon_test_chunk_SOURCES = daemon/test-chunk.c
 daemon_test_chunk_CFLAGS = $(DAEMON_CFLAGS)
 daemon_test_chunk_LDADD = $(DAEMON_LIBS)
 
-daemon_test_core_SOURCES = daemon/test-core.c unit/fake.c unit/fake.h
-daemon_test_core_CFLAGS = $(DAEMON_CFLAGS)
+# On the fake kernel (fakekernel/fakekernel, started by fakekernel/fk.c); the
+# config and state directory are plain files (unit/fake.c).
+daemon_test_core_SOURCES = daemon/test-core.c unit/fake.c unit/fake.h fakekernel/fk.c fakekernel/fk.h
+daemon_test_core_CFLAGS = $(DAEMON_CFLAGS) -DFK_FAKEKERNEL='"$(abs_top_builddir)/tests/fakekernel/fakekernel"'
 daemon_test_core_LDADD = $(DAEMON_LIBS)

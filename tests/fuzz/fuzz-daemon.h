@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What the daemon harnesses (fuzz-rpc, fuzz-server) share: a fake machine
- * (x86-64 6.18, hstates 2048kB and 1048576kB, nodes 0 and 1, 4 GiB, a config
- * managing the 2M pool) built with tests/unit/fake.c, a fresh daemon per input
+ * (x86-64 6.18, hstates 2048kB and 1048576kB, nodes 0 and 1 of 2 GiB, a
+ * config managing the 2M pool) served by the fake kernel (tests/fakekernel,
+ * FUSE: it behaves as the kernel does), mounted once per fuzzer process by
+ * tests/fakekernel/fk.c and put back to the same machine before every input
+ * by writing its pool files, as any program would; a fresh daemon per input
  * assembled from hugevmd's internal library as daemon/main.c assembles it and
  * stopped as main.c stops it, and the checks every JSON-RPC message must pass.
  * Nothing of the daemon is replaced: the harnesses link daemon/libhugevmd.a.
+ * The fake kernel program is $FAKEKERNEL (run.sh builds it and sets it).
  * Include once, from the harness, after defining FUZZ_NAME.
  */
 #ifndef HUGEVM_FUZZ_DAEMON_H
@@ -17,10 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "edges.h"
+#include "fakekernel/fk.h"
 #include "fuzz-root.h"
 #include "log.h"
 #include "metrics.h"
@@ -30,76 +36,146 @@
 #include "server.h"
 #include "state.h"
 #include "status.h"
-#include "unit/fake.h"
 #include "waits.h"
 
 #define CHECK(cond, ...) do { if (!(cond)) { \
         fprintf(stderr, FUZZ_NAME ": property violated at %s:%d: %s: ", __FILE__, __LINE__, #cond); \
         fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); abort(); } } while (0)
 
-static char root[PATH_MAX], conf_path[PATH_MAX], state_dir[PATH_MAX];
+/* root: the fake kernel's mount point (the daemon's root); scratch: plain
+ * files (the config, the state directory, the socket), holding the mount point. */
+static char root[PATH_MAX], scratch[PATH_MAX], conf_path[PATH_MAX], state_dir[PATH_MAX];
 
 static void check_line(json_object *o, const char *what);
 
 
-/* ---- the fake machine (tests/unit/fake.c) -------------------------------- */
+/* ---- the fake machine (tests/fakekernel) --------------------------------- */
 
 #define HP "sys/kernel/mm/hugepages/hugepages-"
 #define NODE "sys/devices/system/node/node"
 
-/* The pools at the start: 2048kB 4 pages, all free, all on node 0;
- * 1048576kB none. Nothing reserved, surplus or overcommitted. */
-static void fake_pools(void)
+static struct fk fk;
+
+/* x86-64 6.18, two nodes of 2 GiB (16 memory blocks of 128 MiB each), half of
+ * each for hugetlb (512 2M pages or one 1G page a node), hstates 2048kB and
+ * 1048576kB, HVO off, the memmap counters. */
+static const char *const fuzz_machine[] = {
+        "release=6.18.0-fuzz", "arch=x86_64", "cmdline=root=/dev/vda ro quiet", "nodes=2", "mem=2G",
+        "sizes=2048,1048576", "hvo=0", NULL,
+};
+
+/* The model as reset_machine() leaves it, but the allocator's running counts. */
+static char *machine_reset;
+
+static void fk_write_or_die(const char *rel, const char *text)
 {
-        fake_hstate(root, 2048, 4, 4, 0, 0, 0);
-        fake_hstate(root, 1048576, 0, 0, 0, 0, 0);
-        fake_node_hstate(root, 0, 2048, 4, 0, 0);
-        fake_node_hstate(root, 1, 2048, 0, 0, 0);
-        fake_node_hstate(root, 0, 1048576, 0, 0, 0);
-        fake_node_hstate(root, 1, 1048576, 0, 0, 0);
+        int r = fk_write(&fk, rel, text);
+
+        if (r < 0) {
+                fprintf(stderr, FUZZ_NAME ": resetting the fake kernel: writing %s to %s: %s\n", text, rel, strerror(-r));
+                abort();
+        }
 }
 
-/* What the daemon writes (pool sizes, overcommit, the HVO sysctl; libvmemmap's
- * vmm_pool_set, vmm_overcommit_set, vmm_hvo_set) and the state file: back to
- * fake_pools() and HVO off. Only those files, once per input: the whole
- * fake_pools() costs three times as much. */
+/* The fake's model (MNT/.fake/state) without the lines that only ever grow. */
+static char *machine_state(void)
+{
+        char path[PATH_MAX + 16], *text = NULL, line[512];
+        size_t len = 0;
+        FILE *f, *out;
+
+        snprintf(path, sizeof(path), "%s/.fake/state", root);
+        f = fopen(path, "re");
+        out = open_memstream(&text, &len);
+        if (!f || !out) {
+                fprintf(stderr, FUZZ_NAME ": %s: %s\n", path, strerror(errno));
+                abort();
+        }
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "buddy_alloc_", 12) != 0)
+                        fputs(line, out);
+        fclose(f);
+        fclose(out);
+        return text;
+}
+
+/*
+ * Before every input, the same machine: HVO off, no 2048kB overcommit, every pool
+ * emptied, then 4 free unoptimized 2048kB pages on node 0 and no 1048576kB
+ * page. Only by writing the files the daemon writes (pool sizes, overcommit,
+ * the HVO sysctl), as the kernel takes them; the daemon neither holds nor
+ * reserves pages. The kernel's node cursors (next_nid_to_alloc/free) move
+ * with every allocation: one page taken and given back on node 1, then on
+ * node 0, sets both to node 0 whatever the input did. The state file goes.
+ * Nothing is written when the model is already that machine (most inputs
+ * change no pool); otherwise the model must be that machine afterwards, or a
+ * reproducer would not replay alone.
+ */
 static void reset_machine(void)
 {
-        static const struct {
-                const char *rel, *text;
-        } files[] = {
-                { HP "2048kB/nr_hugepages", "4\n" },
-                { HP "2048kB/nr_overcommit_hugepages", "0\n" },
-                { HP "1048576kB/nr_hugepages", "0\n" },
-                { HP "1048576kB/nr_overcommit_hugepages", "0\n" },
-                { NODE "0/hugepages/hugepages-2048kB/nr_hugepages", "4\n" },
-                { NODE "1/hugepages/hugepages-2048kB/nr_hugepages", "0\n" },
-                { NODE "0/hugepages/hugepages-1048576kB/nr_hugepages", "0\n" },
-                { NODE "1/hugepages/hugepages-1048576kB/nr_hugepages", "0\n" },
-                { "proc/sys/vm/hugetlb_optimize_vmemmap", "0\n" },
-        };
-        char path[PATH_MAX];
+        static const char *const sizes[] = { "2048kB", "1048576kB" };
+        char rel[PATH_MAX], path[PATH_MAX];
+        char *now = machine_reset ? machine_state() : NULL;
 
-        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-                fake_file(root, files[i].rel, "%s", files[i].text);
         snprintf(path, sizeof(path), "%s/%s", state_dir, STATE_FILE_NAME);
         (void)unlink(path);
+        if (now && strcmp(now, machine_reset) == 0) {
+                free(now);
+                return;
+        }
+        free(now);
+        fk_write_or_die("proc/sys/vm/hugetlb_optimize_vmemmap", "0\n");
+        fk_write_or_die(HP "2048kB/nr_overcommit_hugepages", "0\n"); /* gigantic pages take none (EINVAL) */
+        for (size_t i = 0; i < 2; i++) {
+                for (int node = 1; node >= 0; node--) {
+                        snprintf(rel, sizeof(rel), NODE "%d/hugepages/hugepages-%s/nr_hugepages", node, sizes[i]);
+                        fk_write_or_die(rel, "0\n");
+                }
+        }
+        for (size_t i = 0; i < 2; i++)
+                for (int node = 1; node >= 0; node--) {
+                        snprintf(rel, sizeof(rel), NODE "%d/hugepages/hugepages-%s/nr_hugepages", node, sizes[i]);
+                        fk_write_or_die(rel, "1\n");
+                        fk_write_or_die(rel, "0\n");
+                }
+        fk_write_or_die(NODE "0/hugepages/hugepages-2048kB/nr_hugepages", "4\n");
+        now = machine_state();
+        if (!machine_reset)
+                machine_reset = now;
+        else {
+                CHECK(strcmp(now, machine_reset) == 0, "the fake kernel did not come back to the machine of every input:\n"
+                      "%s\nbut\n%s", machine_reset, now);
+                free(now);
+        }
 }
 
-/* The fixed part of the machine and the config; once per process. */
+/* The machine, the config; once per process. */
 static void fuzz_daemon_init(void)
 {
-        snprintf(root, sizeof(root), "%s", fuzz_root_new(FUZZ_NAME));
-        snprintf(state_dir, sizeof(state_dir), "%s/state", root);
-        snprintf(conf_path, sizeof(conf_path), "%s/etc/hugevmd/hugevmd.conf", root);
-        fake_kernel(root, "6.18.0-fuzz", "x86_64", "root=/dev/vda ro quiet", 0);
-        fake_file(root, "proc/meminfo", "MemTotal:        4194304 kB\nMemFree:         4000000 kB\n");
-        fake_memory(root, 32, "8000000");   /* 32 x 128 MiB = 4 GiB */
-        fake_vmstat(root, 100, 16284);
-        fake_dir(root, "state");
-        fake_pools();
-        fake_file(root, "etc/hugevmd/hugevmd.conf",
-                  "[Daemon]\nHVO=no\nRefreshSec=10\nStateDirectory=%s\nMetricsListen=no\n\n[Pool 2M]\nPages=4\n", state_dir);
+        char mnt[PATH_MAX], err[1024];
+        const char *why;
+        FILE *f;
+
+        snprintf(scratch, sizeof(scratch), "%s", fuzz_root_new(FUZZ_NAME));
+        snprintf(state_dir, sizeof(state_dir), "%s/state", scratch);
+        snprintf(conf_path, sizeof(conf_path), "%s/hugevmd.conf", scratch);
+        snprintf(mnt, sizeof(mnt), "%s/root", scratch);
+        if ((why = fk_unusable(NULL))) {
+                fprintf(stderr, FUZZ_NAME ": no fake kernel: %s\n", why);
+                abort();
+        }
+        if (fk_start(&fk, NULL, mnt, fuzz_machine, err, sizeof(err)) < 0) {
+                fprintf(stderr, FUZZ_NAME ": cannot start the fake kernel: %s\n", err);
+                abort();
+        }
+        snprintf(root, sizeof(root), "%s", fk.mnt);
+        if (mkdir(state_dir, 0755) < 0 || !(f = fopen(conf_path, "we"))) {
+                fprintf(stderr, FUZZ_NAME ": %s: %s\n", scratch, strerror(errno));
+                abort();
+        }
+        fprintf(f, "[Daemon]\nHVO=no\nRefreshSec=10\nStateDirectory=%s\nMetricsListen=no\n\n[Pool 2M]\nPages=4\n", state_dir);
+        fclose(f);
+        reset_machine();
         log_set_max_level(LOG_CRIT); /* the daemon's warnings about the fuzz are expected */
         /* As main.c: a peer gone is a write error, not a signal. And never
          * systemd's: sd_notify and socket activation stay off. */

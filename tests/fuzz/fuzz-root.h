@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The harnesses' scratch root: a fresh directory under $FUZZ_TMPDIR (run.sh
- * sets it), else /dev/shm or /tmp, removed again when the fuzzer exits. */
+/* The harnesses' scratch directory: a fresh directory under $FUZZ_TMPDIR
+ * (run.sh sets it), else /dev/shm or /tmp, removed again when the fuzzer
+ * exits. The removal stays on its file system: it never descends into a
+ * mount beneath it (the daemon harnesses' fake kernel, should it still be
+ * mounted). */
 #ifndef HUGEVM_FUZZ_ROOT_H
 #define HUGEVM_FUZZ_ROOT_H
 
@@ -24,7 +27,7 @@ static int fuzz_rm_entry(const char *path, const struct stat *st, int flag, stru
 static void fuzz_root_remove(void)
 {
         if (fuzz_root[0])
-                nftw(fuzz_root, fuzz_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                nftw(fuzz_root, fuzz_rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 /* Make the root (name: the fuzzer's) and return it; aborts on failure. */

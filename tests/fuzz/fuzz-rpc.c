@@ -3,26 +3,20 @@
  * libFuzzer harness: hugevmd's request parser and dispatcher
  * (daemon/api/rpc.c rpc_handle_line) with the real daemon behind it, linked
  * from daemon/libhugevmd.a: core, config, reconciler (its resize jobs run on
- * libuv's threadpool and write the fake root), status, waits, state file,
+ * libuv's threadpool and write the fake kernel), status, waits, state file,
  * ledger, metrics and observers, all on the fake machine of fuzz-daemon.h.
  * No socket: requests come from no connection (client NULL), as in
  * tests/daemon/test-core.c; fuzz-server drives the same behind the socket.
  *
  * Input: request lines separated by '\n', as a client sends them (at most
- * MAX_LINES). Each input gets a fresh daemon (assembled as main.c does) and a
- * freshly reset fake root, so a reproducer replays alone.
+ * MAX_LINES). Each input gets a fresh daemon (assembled as main.c does) on
+ * the fake kernel put back to the same machine, so a reproducer replays alone.
  *
- * Each line is handled twice: as it is, from a peer without a role
- * (PROTO_ROLE_NONE), then from an admin. Two methods need a connection, and
- * with client NULL the daemon has none: subscribe marks the connection
- * subscribed, and a wait that cannot be answered at once parks on it
- * (server_client_hold). So the admin gets the line as the daemon's own
- * envelope parser (rpc_parse_envelope) reads it: a subscribe is not sent to
- * the admin (its role check, params and reply are fuzz-server's), and a wait
- * that wants a reply has its timeout_ms set to 0 (answered now: a result,
- * shortfall or timeout) unless timeout_ms is not a non-negative integer (then
- * it is refused before any waiting). Parked waits and their late replies are
- * fuzz-server's too.
+ * Each line is handled twice, as it is: from a peer without a role
+ * (PROTO_ROLE_NONE), then from an admin. With no connection the daemon
+ * answers subscribe with an error and a wait at once, as with timeout_ms 0
+ * (rpc.c m_subscribe, waits.c waits_start); subscriptions, parked waits and
+ * their late replies are fuzz-server's.
  *
  * Properties (docs/protocol.md, proto.h):
  *   - every reply and notification is one compact JSON-RPC 2.0 line that
@@ -53,41 +47,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         (void)argv;
         fuzz_daemon_init();
         return 0;
-}
-
-/*
- * The line the admin gets (see the top): line itself, a rewritten wait in
- * *copy (free it), or NULL for a subscribe. *len is updated.
- */
-static const char *admin_line(const char *line, size_t *len, char **copy)
-{
-        json_object *req = NULL, *id = NULL, *params = NULL, *v;
-        const char *method = NULL, *out = line;
-        char msg[512];
-
-        *copy = NULL;
-        if (rpc_parse_envelope(line, *len, &req, &id, &method, &params, msg, sizeof(msg)) != 0) {
-                json_object_put(req);
-                return line; /* refused before any method runs */
-        }
-        if (strcmp(method, PROTO_M_SUBSCRIBE) == 0)
-                out = NULL;
-        else if (strcmp(method, PROTO_M_WAIT) == 0 && json_object_object_get_ex(req, PROTO_F_ID, NULL) &&
-                 (!params || !json_object_object_get_ex(params, PROTO_F_TIMEOUT_MS, &v) ||
-                  (v && json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0))) {
-                if (!params) {
-                        params = json_object_new_object();
-                        json_object_object_add(req, PROTO_F_PARAMS, params);
-                }
-                json_object_object_add(params, PROTO_F_TIMEOUT_MS, json_object_new_int(0));
-                *copy = strdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-                if (!*copy)
-                        abort();
-                *len = strlen(*copy);
-                out = *copy;
-        }
-        json_object_put(req);
-        return out;
 }
 
 static bool param_is(json_object *req, const char *key, bool value)
@@ -168,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  * (ASan sees a read past its end); messages get a C string. */
                 const char *line = (const char *)data + start;
                 size_t len = pos - start;
-                char *shown = strndup(line, len), *copy;
+                char *shown = strndup(line, len);
                 struct expect e;
                 json_object *reply;
 
@@ -190,17 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         CHECK(e.req && !e.has_id, "PROTO_ROLE_NONE got no reply to %.200s", shown);
                 json_object_put(reply);
 
-                const char *admin = admin_line(line, &len, &copy);
-                if (!admin) {
-                        json_object_put(e.req);
-                        free(shown);
-                        continue;
-                }
-                if (copy) {
-                        free(shown);
-                        shown = copy;
-                }
-                reply = rpc_handle_line(&d, NULL, PROTO_ROLE_ADMIN, admin, len);
+                reply = rpc_handle_line(&d, NULL, PROTO_ROLE_ADMIN, line, len);
                 if (getenv("FUZZ_VERBOSE"))
                         fprintf(stderr, "> %s\n< %s\n", shown,
                                 reply ? json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN) : "(none)");

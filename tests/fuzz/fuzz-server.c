@@ -36,7 +36,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         (void)argc;
         (void)argv;
         fuzz_daemon_init();
-        snprintf(sock_path, sizeof(sock_path), "%s/run/hugevmd.sock", root);
+        snprintf(sock_path, sizeof(sock_path), "%s/run/hugevmd.sock", scratch); /* a plain directory */
         return 0;
 }
 

@@ -19,8 +19,16 @@
 # or broke a property; the reproducer is kept under BUILD_TMPDIR and its hex
 # printed.
 #
+# The daemon harnesses (fuzz-rpc, fuzz-server) run the daemon on the fake
+# kernel (tests/fakekernel, FUSE): it is built here without sanitizers (it is
+# the fixture, not the code fuzzed) as BUILD_TMPDIR/fakekernel, and each
+# fuzzer process mounts its own through tests/fakekernel/fk.c ($FAKEKERNEL).
+# It needs libfuse3, /dev/fuse, fusermount3 and root; without them those
+# fuzzers are TAP skips, or failures under CI=true on a root machine with
+# /dev/fuse. A reproducer replays alone with FAKEKERNEL=BUILD_TMPDIR/fakekernel.
+#
 # Environment:
-#   FUZZ_ONLY="a b"        run only these fuzzers
+#   FUZZ_ONLY="a b"        run only these fuzzers (the others are TAP skips)
 #   FUZZ_UPDATE_CORPUS=1   afterwards, replace the committed seed corpus with
 #                          the minimized (-merge=1) one (its 200 largest files)
 #   CC                     clang to use (default clang)
@@ -39,7 +47,8 @@ out=$(cd "$out" && pwd)
 shm=/dev/shm
 [ -d "$shm" ] && [ -w "$shm" ] || shm=$out
 scratch=$(mktemp -d "$shm/hugevm-fuzz.XXXXXX") || exit 1
-trap 'rm -rf "$scratch"' EXIT
+# --one-file-system: never into a fake kernel still mounted there.
+trap 'rm -rf --one-file-system "$scratch"' EXIT
 
 if ! command -v "$cc" >/dev/null; then
         echo "1..0 # SKIP no $cc (apt-get install clang libclang-rt-14-dev)"
@@ -108,15 +117,16 @@ for d in "$src/daemon" "$src"/daemon/*/; do
         cflags+=(-I"${d%/}")
 done
 # name | sources besides tests/fuzz/<name>.c | max_len. Each links the three
-# archives (the linker takes only the members it needs) and the daemon's libraries.
-fake=$src/tests/unit/fake.c
+# archives (the linker takes only the members it needs) and the daemon's
+# libraries; those with fk.c run on the fake kernel.
+fk=$src/tests/fakekernel/fk.c
 fuzzers=(
         "fuzz-size||64"
         "fuzz-sysfs||4096"
         "fuzz-config||4096"
         "fuzz-state||4096"
-        "fuzz-rpc|$fake|2048"
-        "fuzz-server|$fake|4096"
+        "fuzz-rpc|$fk|2048"
+        "fuzz-server|$fk|4096"
 )
 # Every harness is listed: a new one is not silently left out.
 for f in "$here"/fuzz-*.c; do
@@ -141,12 +151,42 @@ selected() {
         [ -z "${FUZZ_ONLY:-}" ] || [[ " $FUZZ_ONLY " == *" $1 "* ]]
 }
 
+# The fake kernel, when a selected fuzzer needs it: built from its sources
+# with the fuzz build's config.h, plainly (-O2, no sanitizer, no coverage).
+fk_why=
+needs_fk=
+for entry in "${fuzzers[@]}"; do
+        IFS='|' read -r name sources max_len <<<"$entry"
+        selected "$name" && [[ "$sources" == *"$fk"* ]] && needs_fk=1
+done
+if [ -n "$needs_fk" ]; then
+        # shellcheck disable=SC2086 # $fuse_flags: several flags
+        if ! fuse_flags=$(pkg-config --cflags --libs fuse3 2>/dev/null); then
+                fk_why="no libfuse3 (apt-get install libfuse3-dev)"
+        elif ! "$cc" -std=gnu11 -O2 -g -Wall -I"$build" -I"$src/tests/fakekernel" "$src/tests/fakekernel/fakekernel.c" \
+                "$src/tests/fakekernel/model.c" $fuse_flags -pthread -o "$out/fakekernel" >"$out/fakekernel.log" 2>&1; then
+                cat "$out/fakekernel.log"
+                echo "Bail out! building the fake kernel failed (see $out/fakekernel.log)"
+                exit 1
+        elif [ ! -c /dev/fuse ]; then
+                fk_why="no /dev/fuse"
+        elif ! command -v fusermount3 >/dev/null 2>&1; then
+                fk_why="no fusermount3 (apt-get install fuse3)"
+        elif [ "$(id -u)" -ne 0 ]; then
+                fk_why="the fake kernel is mounted for every uid, which needs root"
+        fi
+fi
+export FAKEKERNEL=$out/fakekernel
+# CI=true on a machine that could mount it: a reason not to is a failure.
+fk_ci_must_run() { [ "${CI:-}" = true ] && [ "$(id -u)" -eq 0 ] && [ -c /dev/fuse ]; }
+
 # Every harness is linked before any runs: all of them against the libraries
 # as built above, even when the sources change while the fuzzers run.
 declare -A built
 for entry in "${fuzzers[@]}"; do
         IFS='|' read -r name sources max_len <<<"$entry"
         selected "$name" || continue
+        [[ "$sources" == *"$fk"* ]] && [ -n "$fk_why" ] && continue
         dir=$out/$name
         rm -rf "$dir"
         mkdir -p "$dir/corpus" "$dir/min"
@@ -164,9 +204,22 @@ n=0 failed=0
 tap=()
 for entry in "${fuzzers[@]}"; do
         IFS='|' read -r name sources max_len <<<"$entry"
-        selected "$name" || continue
+        if ! selected "$name"; then
+                n=$((n + 1))
+                tap+=("ok $n # SKIP $name: not in FUZZ_ONLY")
+                continue
+        fi
         n=$((n + 1))
         dir=$out/$name
+        if [[ "$sources" == *"$fk"* ]] && [ -n "$fk_why" ]; then
+                if fk_ci_must_run; then
+                        tap+=("not ok $n - $name: CI=true on a machine that can mount the fake kernel, yet: $fk_why")
+                        failed=$((failed + 1))
+                else
+                        tap+=("ok $n # SKIP $name: $fk_why")
+                fi
+                continue
+        fi
         mkdir -p "$scratch/$name"
         log=$dir/fuzz.log
         if [ -z "${built[$name]:-}" ]; then
@@ -234,7 +287,7 @@ for entry in "${fuzzers[@]}"; do
                         echo "$name: seed corpus replaced ($(ls "$here/corpus/$name" | wc -l) of $kept files)"
                 fi
         fi
-        rm -rf "${scratch:?}/$name"
+        rm -rf --one-file-system "${scratch:?}/$name"
 
         if [ "$crashes" = 0 ]; then
                 tap+=("ok $n - $name: $execs execs in $took s, 0 crashes")

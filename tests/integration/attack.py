@@ -161,6 +161,8 @@ def waits(path, n):
                     busy += 1
                 else:
                     other += 1
+                    if other <= 3:  # what it was, for the log
+                        print("other reply: " + json.dumps(reply)[:300], flush=True)
     except socket.timeout:
         pass
     print(f"busy {busy} other {other}", flush=True)

@@ -1,8 +1,9 @@
 # Shared setup for the integration tier: the real hugevmd and the real hugevmctl
-# on a fake /sys + /proc tree and a socket in a temp dir. Source it after
-# setting nothing; it sources ../lib.sh and ../fakeroot.sh and installs the
-# cleanup trap.
+# on a fake machine's /sys + /proc (the FUSE fake kernel, tests/fakekernel) and
+# a socket in a temp dir. Source it after setting nothing; it sources ../lib.sh,
+# ../fakekernel/fakekernel.sh and ../fakeroot.sh and installs the cleanup trap.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/fakekernel/fakekernel.sh"
 
 HUGEVMD=$top_builddir/daemon/hugevmd
 HUGEVMCTL=$top_builddir/ctl/hugevmctl
@@ -40,25 +41,43 @@ stop_daemon() {
 }
 
 cleanup() {
-        stop_daemon
+        stop_daemon     # first: it must not see its machine go away
         [ -n "${extra_pids:-}" ] && kill $extra_pids 2>/dev/null
+        fk_stop_all     # unmounted before anything under $tmp is removed
         chattr -R -i "$tmp" 2>/dev/null
         rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# The shared builder (fake_root, fake_vmstat, fake_put).
+# The plain-file builder (fake_root), for scripts whose point is file
+# contents no kernel writes (hostile-files.sh) and for the tiers that source
+# this file and have not switched yet (tests/stress).
 . "$top_srcdir/tests/fakeroot.sh"
-put() { fake_put "$@"; }
 
-# An x86-64 host on Linux 6.18 with two nodes, 2M and 1G pages, HVO off,
-# 16 memory blocks of 128 MiB (memmap baseline 8192 pages, nothing saved):
-# fake_root's defaults. A broken fixture must not let anything pass.
-make_fakeroot() { fake_root "$root" "$@" || { echo "Bail out! cannot build the fake root $root"; exit 1; }; }
-
-# set_memmap NR_MEMMAP_PAGES NR_MEMMAP_BOOT_PAGES: what /proc/vmstat reports.
-set_memmap() { fake_vmstat "$root" "$1" "$2"; }
+# make_fakeroot [-s KEY=VALUE | -c FILE]...: the fake kernel on $root
+# (fakekernel.c lists the settings; the defaults are an x86-64 host on Linux
+# 6.18, two nodes of 1 GiB, half of it for hugetlb, 2M and 1G pages, HVO off).
+# Returns once it serves; a test changes the machine through fk_ctl "$root"
+# (hold/release/memory/fragment/fail...) or by writing its files, as an admin
+# would. A broken fixture must not let anything pass.
+make_fakeroot_fk() {
+        fk_usable || tap_skip_all_unless_ci "$fk_why"
+        fk_start "$root" "$@" || { echo "Bail out! cannot start the fake kernel on $root"; exit 1; }
+}
+# make_fakeroot_plain [fake_root KEY=VALUE...]: a tree of plain files instead.
+make_fakeroot_plain() { fake_root "$root" "$@" || { echo "Bail out! cannot build the fake root $root"; exit 1; }; }
+# make_fakeroot: the fake kernel for this tier; the plain tree for
+# hostile-files.sh and for scripts outside tests/integration (the stress tier
+# renames hstate directories, which the fake kernel does not allow), until
+# they call make_fakeroot_plain or make_fakeroot_fk themselves.
+make_fakeroot() {
+        case $0 in
+        */hostile-files.sh | hostile-files.sh) make_fakeroot_plain "$@" ;;
+        */integration/*) make_fakeroot_fk "$@" ;;
+        *) make_fakeroot_plain "$@" ;;
+        esac
+}
 
 # write_config: [Daemon] basics, then whatever is on stdin.
 write_config() {

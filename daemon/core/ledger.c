@@ -149,3 +149,53 @@ uint64_t ledger_optimized(const struct ledger_entry *e, bool *exact)
                 *exact = all;
         return sum;
 }
+
+static void stack_unoptimized(const struct ledger_stack *s, uint64_t *ret)
+{
+        *ret = 0;
+        for (unsigned i = 0; i < s->n; i++)
+                *ret += s->run[i].pages - s->run[i].optimized;
+}
+
+void ledger_node_unoptimized(const struct ledger_entry *e, unsigned node, uint64_t *free_pages, uint64_t *used_pages)
+{
+        const struct ledger_node *n = &e->node[node];
+        stack_unoptimized(&n->free, free_pages);
+        stack_unoptimized(&n->used, used_pages);
+        if (!e->saved_pages_per_page)
+                *free_pages = *used_pages = 0;   /* nothing to optimize in this size */
+}
+
+bool ledger_node_reopt_target(const struct ledger_entry *e, unsigned node, uint64_t *above, uint64_t *run)
+{
+        const struct ledger_stack *s = &e->node[node].free;
+        *above = *run = 0;
+        if (!e->saved_pages_per_page)
+                return true;
+        for (unsigned i = 0; i < s->n; i++) {
+                const struct ledger_run *r = &s->run[i];
+                if (r->optimized == r->pages) {
+                        *above += r->pages;
+                        continue;
+                }
+                /* A mixed run: where in it the unoptimized pages lie is unknown. */
+                if (r->optimized != 0)
+                        return false;
+                *run = r->pages;
+                return true;
+        }
+        return true;
+}
+
+uint64_t ledger_node_replace(struct ledger_entry *e, unsigned node, uint64_t batch, uint64_t above)
+{
+        struct ledger_node *n = &e->node[node];
+        struct ledger_stack held = { .n = 0 }, freed = { .n = 0 };
+        push(&n->free, (struct ledger_run){ .pages = batch, .optimized = batch, .known = true });
+        pop(&n->free, batch + above, &held);
+        pop(&n->free, batch, &freed);
+        pop(&held, batch + above, &n->free);
+        uint64_t unopt;
+        stack_unoptimized(&freed, &unopt);
+        return unopt;
+}

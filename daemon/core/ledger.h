@@ -58,6 +58,20 @@ void ledger_node_start(struct ledger_entry *e, unsigned node, uint64_t total, ui
  * changing were taken by applications, and came back when it grew. */
 void ledger_node_observe(struct ledger_entry *e, unsigned node, uint64_t total, uint64_t free_pages, bool hvo_on);
 
+/* Unoptimized pages of a node, free and held by applications (per the model;
+ * mixed runs count their estimated share). */
+void ledger_node_unoptimized(const struct ledger_entry *e, unsigned node, uint64_t *free_pages, uint64_t *used_pages);
+/* Where the next re-optimization batch can take unoptimized free pages from:
+ * *above optimized free pages lie on the free list's head before the first
+ * unoptimized run, which holds *run pages (0: none, or its split is only an
+ * estimate: *run 0 and returns false). */
+bool ledger_node_reopt_target(const struct ledger_entry *e, unsigned node, uint64_t *above, uint64_t *run);
+/* A batch replaced: batch new optimized pages grown, above + batch pages from
+ * the free list's head held, batch pages freed from under them, the held ones
+ * given back (to the head, reversed). Returns how many freed pages were
+ * unoptimized. */
+uint64_t ledger_node_replace(struct ledger_entry *e, unsigned node, uint64_t batch, uint64_t above);
+
 /* Optimized pages of one node or all, per the model; *exact (may be NULL):
  * no page of unknown history is counted. */
 uint64_t ledger_node_optimized(const struct ledger_entry *e, unsigned node, bool *exact);

@@ -282,11 +282,6 @@ static void observe_pool(struct core *core, size_t i)
         struct pool_rt *p = &core->pools[i];
         struct vmm_pool cur;
         int r = vmm_pool_read(core->ctx, p->size_kb, &cur);
-        /* A read racing our own job's write of this pool is no verdict:
-         * a regular file (fake roots) reads empty while it is rewritten.
-         * Keep the last reading; after_work_cb re-reads once it is done. */
-        if (r < 0 && p->read_ok && job_on_pool(core, i))
-                return;
         if (r < 0) {
                 if (p->read_ok || p->read_err != r)
                         log_pool(LOG_WARNING, p->label, -1, UINT64_MAX, "Cannot read the %s pool: %s", p->label, strerror(-r));

@@ -217,6 +217,65 @@ static void test_nodes(void)
         free(e);
 }
 
+/* vmm_pool_replace as the kernel does it, page by page: grow batch (on the
+ * head), hold above + batch from the head (fallocate), free batch from the
+ * head (the shrink), give the held back in index order (each to the head, so
+ * the deepest held ends on top). Returns unoptimized pages freed. */
+static unsigned sim_replace(struct sim *s, unsigned batch, unsigned above)
+{
+        bool held[4096];
+        unsigned n_held = 0, unopt = 0;
+        sim_grow(s, batch, true);
+        while (n_held < batch + above && s->n_free)
+                held[n_held++] = s->free[--s->n_free];
+        for (unsigned i = 0; i < batch && s->n_free; i++)
+                unopt += !s->free[--s->n_free];
+        for (unsigned i = 0; i < n_held; i++)
+                s->free[s->n_free++] = held[i];
+        return unopt;
+}
+
+/* Re-optimization, batch by batch, where the ledger says the unoptimized
+ * pages lie: the simulation frees exactly the pages the ledger predicts. */
+static void test_reoptimize(void)
+{
+        struct ledger_entry *e = new_entry();
+        struct sim s = { .n_free = 0 };
+        uint64_t above, run, fu, uu;
+        /* HVO off: 300 pages; on: 100 more; 40 taken by an application. */
+        observe(e, &s, false);
+        sim_grow(&s, 300, false);
+        observe(e, &s, false);
+        sim_grow(&s, 100, true);
+        observe(e, &s, true);
+        sim_take(&s, 40);
+        observe(e, &s, true);
+        ledger_node_unoptimized(e, 0, &fu, &uu);
+        is_int(fu, 300, "300 free pages unoptimized (under the 60 optimized left free)");
+        is_int(uu, 0, "the 40 taken were optimized: none in use unoptimized");
+        ok(ledger_node_reopt_target(e, 0, &above, &run) && above == 60 && run == 300,
+           "the next batch holds 60 optimized pages above 300 unoptimized (%llu, %llu)",
+           (unsigned long long)above, (unsigned long long)run);
+        unsigned rounds = 0, bad = 0;
+        while (ledger_node_reopt_target(e, 0, &above, &run) && run > 0 && rounds < 100) {
+                unsigned batch = run < 32 ? (unsigned)run : 32;
+                unsigned want = sim_replace(&s, batch, (unsigned)above);
+                bad += ledger_node_replace(e, 0, batch, above) != want || want != batch;
+                observe(e, &s, true);
+                bad += ledger_node_optimized(e, 0, NULL) != sim_optimized(&s);
+                rounds++;
+        }
+        is_int(rounds, 10, "300 pages in 10 batches of at most 32");
+        is_int(bad, 0, "each batch freed only unoptimized pages, as the simulation did, and the totals agree");
+        is_int(sim_optimized(&s), 400, "the simulation: every page optimized");
+        is_int(ledger_optimized(e, NULL), 400, "the ledger agrees");
+        sim_give_back(&s, 40);
+        observe(e, &s, true);
+        ledger_node_unoptimized(e, 0, &fu, &uu);
+        is_int(fu + uu, 0, "nothing unoptimized left");
+        free(e);
+}
+
 int main(void)
 {
         test_kernel_sequence();
@@ -225,5 +284,6 @@ int main(void)
         test_startup_and_ineligible();
         test_overflow();
         test_nodes();
+        test_reoptimize();
         return tap_done();
 }

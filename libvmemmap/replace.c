@@ -8,8 +8,9 @@
  * (remove_pool_hugetlb_folio). So: grow (the new pages land on the head),
  * hold the head with a hugetlb memfd bound to the node (the new pages, and
  * the `above` free pages under them that should stay), shrink back (the
- * kernel frees the pages under the held ones), let the held pages go (back
- * to the head).
+ * kernel frees the pages under the held ones). The memfd keeps what it holds
+ * from batch to batch, so that each page is held (and zeroed) once, and the
+ * caller closes it at the end: the pages go back to the head.
  */
 #include "config.h"
 
@@ -19,48 +20,49 @@
 #include <linux/mempolicy.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
 
-/* A memfd of hugepages of size_kb holding pages of them taken from node's
- * free list. The calling thread's memory policy is bound to node meanwhile
- * (fallocate allocates by it), then back to the default. fd or -errno. */
-static int hold_pages(uint64_t size_kb, unsigned node, uint64_t pages)
+/* Hold pages more pages of size_kb taken from node's free list: the memfd
+ * *fd (made on the first call) grows by them. The calling thread's memory
+ * policy is bound to node meanwhile (fallocate allocates by it), then back to
+ * the default. 0 or -errno. */
+static int hold_more(int *fd, uint64_t size_kb, unsigned node, uint64_t pages)
 {
         unsigned shift = 0;
         while ((UINT64_C(1) << shift) < size_kb * 1024)
                 shift++;
         if ((UINT64_C(1) << shift) != size_kb * 1024 || node >= 64)
                 return -EINVAL;
-        int fd = memfd_create("hugevm-replace", MFD_CLOEXEC | MFD_HUGETLB | (shift << MFD_HUGE_SHIFT));
-        if (fd < 0)
+        if (*fd < 0) {
+                *fd = memfd_create("hugevm-replace", MFD_CLOEXEC | MFD_HUGETLB | (shift << MFD_HUGE_SHIFT));
+                if (*fd < 0)
+                        return -errno;
+        }
+        struct stat st;
+        if (fstat(*fd, &st) < 0)
                 return -errno;
         unsigned long mask = 1UL << node;
         int r = 0;
         if (syscall(SYS_set_mempolicy, MPOL_BIND, &mask, 64UL) < 0)
+                return -errno;
+        if (fallocate(*fd, 0, st.st_size, (off_t)(pages * size_kb * 1024)) < 0)
                 r = -errno;
-        else {
-                if (fallocate(fd, 0, 0, (off_t)(pages * size_kb * 1024)) < 0)
-                        r = -errno;
-                (void)syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0UL);
-        }
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
-        return fd;
+        (void)syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0UL);
+        return r;
 }
 
-int vmm_pool_replace(vmm_ctx *ctx, uint64_t size_kb, unsigned node, uint64_t batch, uint64_t above,
+int vmm_pool_replace(vmm_ctx *ctx, uint64_t size_kb, unsigned node, uint64_t batch, uint64_t above, int *hold_fd,
                      struct vmm_replace *ret)
 {
         struct vmm_node_pool np;
         struct vmm_resize rs;
-        int r, fd;
+        int r;
 
-        if (!ctx || !ret || batch == 0)
+        if (!ctx || !ret || !hold_fd || batch == 0)
                 return -EINVAL;
         memset(ret, 0, sizeof *ret);
         /* The memfd's pages come from the running kernel, not from a root
@@ -76,20 +78,18 @@ int vmm_pool_replace(vmm_ctx *ctx, uint64_t size_kb, unsigned node, uint64_t bat
                 return r;
         ret->grown = rs.reached > np.total ? rs.reached - np.total : 0;
         if (r == 0) {
-                fd = hold_pages(size_kb, node, batch + above);
-                if (fd >= 0) {
+                r = hold_more(hold_fd, size_kb, node, batch + above);
+                if (r == 0) {
                         ret->held = batch + above;
                         r = vmm_pool_set(ctx, size_kb, (int)node, np.total, &rs);
-                        close(fd);
                         if (r < 0 && r != -EBUSY)
                                 return r;
                         ret->freed = np.total + batch - rs.reached;
                         ret->after = rs.reached;
                         return r;
                 }
-                r = fd;
         }
-        /* Short of memory for the batch, or nothing could be held: give the
+        /* Short of memory for the batch, or it could not be held: give the
          * new pages back (they are on the head: the shrink takes them). */
         int k = vmm_pool_set(ctx, size_kb, (int)node, np.total, &rs);
         ret->after = rs.reached;

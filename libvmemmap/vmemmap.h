@@ -94,25 +94,26 @@ VMM_PUBLIC int vmm_pool_set(vmm_ctx *ctx, uint64_t size_kb, int node, uint64_t p
  * cannot overcommit them). */
 VMM_PUBLIC int vmm_overcommit_set(vmm_ctx *ctx, uint64_t size_kb, uint64_t pages);
 
-/* Replace free pages of a node's pool by new ones, never shrinking it: grow
- * the node by batch pages (allocated now: optimized if HVO is on), hold them
- * and the `above` free pages under them with a hugetlb memfd bound to the
- * node, shrink the node back (the kernel frees the batch pages under the held
- * ones), then let the held pages go. The kernel's free list is a stack per
- * node (new, returned and taken pages at its head), so the pages freed are
- * the batch that lay under the above + batch at the head. Only on the
- * machine's own root (-EOPNOTSUPP under another: the memfd is the running
- * kernel's). -ENOMEM when growth stopped short (then its pages are given
- * back and nothing old is freed); -EBUSY when the shrink stopped short (pages
- * of it in use). */
+/* Replace batch free pages of a node's pool by new ones, never shrinking it:
+ * grow the node by batch pages (allocated now: optimized if HVO is on), hold
+ * them and the `above` free pages under them in a hugetlb memfd bound to the
+ * node (*hold_fd: made when < 0, grown on later calls, so that pages held by
+ * an earlier batch stay held), shrink the node back: the kernel's free list
+ * is a stack per node (new, returned and taken pages at its head), so it
+ * frees the batch pages that lay under everything held. close(*hold_fd) at
+ * the end gives the held pages back to the pool. Only on the machine's own
+ * root (-EOPNOTSUPP under another: the memfd is the running kernel's).
+ * -ENOMEM when growth stopped short or the pages could not be held (then the
+ * new pages are given back and nothing old is freed); -EBUSY when the shrink
+ * stopped short (pages taken meanwhile). */
 struct vmm_replace {
         uint64_t before, after;   /* node pages at the start and the end */
         uint64_t grown;           /* pages the growth added */
-        uint64_t held;            /* pages held while shrinking */
+        uint64_t held;            /* pages this call added to the hold */
         uint64_t freed;           /* pages the shrink freed */
 };
 VMM_PUBLIC int vmm_pool_replace(vmm_ctx *ctx, uint64_t size_kb, unsigned node, uint64_t batch, uint64_t above,
-                                struct vmm_replace *ret);
+                                int *hold_fd, struct vmm_replace *ret);
 
 /* Compact memory: node < 0 writes /proc/sys/vm/compact_memory, else
  * /sys/devices/system/node/nodeN/compact. */

@@ -114,6 +114,9 @@ enum proto_role {
         X(POOL_REVERT, pool_revert, "pool.revert", PROTO_ROLE_ADMIN, (PROTO_F_SIZE, PROTO_F_NODE,)) \
         /* {} -> VMEMMAP */ \
         X(VMEMMAP_GET, vmemmap_get, "vmemmap.get", PROTO_ROLE_READ,  ()) \
+        /* {[size, [node]], [wait], [timeout_ms]} -> STATUS, or with size POOL */ \
+        X(VMEMMAP_OPTIMIZE, vmemmap_optimize, "vmemmap.optimize", PROTO_ROLE_ADMIN, (PROTO_F_SIZE, PROTO_F_NODE, \
+                                                                      PROTO_F_WAIT, PROTO_F_TIMEOUT_MS,)) \
         /* {enabled} -> VMEMMAP */ \
         X(VMEMMAP_SET, vmemmap_set, "vmemmap.set", PROTO_ROLE_ADMIN, (PROTO_F_ENABLED,)) \
         /* {[timeout_ms], [size, [node]]} -> STATUS when all converged; with size, */ \
@@ -180,6 +183,7 @@ int proto_method_find(const char *name);
 #define PROTO_F_ENABLED     "enabled"     /* bool */
 #define PROTO_F_TIMEOUT_MS  "timeout_ms"  /* integer, wait */
 #define PROTO_F_FAIL_FAST   "fail_fast"   /* bool, wait: a degraded pool ends it */
+#define PROTO_F_WAIT        "wait"        /* bool, vmemmap.optimize: answer when done */
 
 /* STATUS: {version, hvo: VMEMMAP, pools: [POOL...], measured: MEASURED, shm: SHM, converged} */
 #define PROTO_F_VERSION     "version"
@@ -215,6 +219,11 @@ int proto_method_find(const char *name);
 #define PROTO_F_CONFIG_TARGET   "config_target" /* the config's (declared) target, null if none */
 #define PROTO_F_ABSENT_NODES    "absent_nodes"  /* [node...]: config targets for nodes not on this machine */
 #define PROTO_F_REPLACED        "replaced"      /* pool.set: the target kind it replaced, "" if none */
+#define PROTO_F_UNOPTIMIZED     "unoptimized_pages"   /* pages HVO did not optimize (model), free and in use */
+#define PROTO_F_UNOPT_IN_USE    "unoptimized_in_use"  /* ... of them held by applications */
+#define PROTO_F_REOPTIMIZED     "reoptimized_pages"   /* pages re-optimized since the daemon started */
+#define PROTO_F_REOPT_PENDING   "reoptimizing"        /* bool: vmemmap.optimize asked and not finished */
+#define PROTO_F_REOPT_REASON    "reoptimize_reason"   /* why re-optimization stopped or cannot go on, "" */
 
 /* NODE: {node, pages, free, surplus, target (null if none), config_target, state, reason, retries,
  *        optimized_pages, saved_bytes, saved_exact, model_optimized_pages, model_saved_bytes} */

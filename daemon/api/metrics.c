@@ -393,6 +393,8 @@ static const struct pool_gauge node_gauges[] = {
           "1 when hugevm_node_saved_bytes is measured by the kernel's memmap counters around the daemon's own writes, 0 when estimated." },
         { "hugevm_node_model_saved_bytes", PROTO_F_MODEL_SAVED,
           "Bytes of vmemmap freed by HVO for this page size on this NUMA node, as the daemon's model says." },
+        { "hugevm_pool_unoptimized_pages", PROTO_F_UNOPTIMIZED,
+          "Hugepages on this NUMA node whose vmemmap HVO did not optimize (allocated while it was off), free or in use." },
 };
 
 static const char *const pool_states[] = {
@@ -436,6 +438,15 @@ static void render_pools(FILE *f, json_object *status)
                                             .extra_name = "state", .extra_value = pool_states[s] };
                         sample_int(f, "hugevm_pool_state", &l, strcmp(state, pool_states[s]) == 0);
                 }
+        }
+
+        family(f, "hugevm_pool_reoptimized_pages_total", "counter",
+               "Hugepages replaced by optimized ones (re-optimization) since the daemon started.");
+        for (size_t i = 0; i < n; i++) {
+                json_object *pool = json_object_array_get_idx(pools, i);
+                struct labels l = { .size = pool_size(pool), .node = -1 };
+                if (l.size)
+                        sample(f, "hugevm_pool_reoptimized_pages_total", &l, proto_get(pool, PROTO_F_REOPTIMIZED));
         }
 
         /* Per node; single-node machines report one node too. */

@@ -368,6 +368,46 @@ static json_object *m_vmemmap_set(struct call *c)
         return succeed(c, status_vmemmap(&c->d->core));
 }
 
+static json_object *m_vmemmap_optimize(struct call *c)
+{
+        struct core *core = &c->d->core;
+        struct wait_spec spec = { .node = -1, .reoptimize = true };
+        json_object *err;
+        uint64_t node;
+        bool has_node, wait = false, has_wait;
+        const char *why = "";
+        int r;
+        if ((r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &node, &has_node, c->msg, sizeof c->msg)) < 0 ||
+            (r = rpc_get_bool(c->params, PROTO_F_WAIT, &wait, &has_wait, c->msg, sizeof c->msg)) < 0 ||
+            (r = rpc_get_uint(c->params, PROTO_F_TIMEOUT_MS, WAIT_MAX_TIMEOUT_MS, &spec.timeout_ms, &spec.has_timeout,
+                              c->msg, sizeof c->msg)) < 0)
+                return fail(c, r);
+        if (json_object_object_get_ex(c->params, PROTO_F_SIZE, NULL) && !(spec.pool = get_pool(c, &err)))
+                return err;
+        if (has_node && !spec.pool)
+                FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: needs %s", PROTO_F_NODE, PROTO_F_SIZE);
+        if (has_node && (node >= HUGEVMD_MAX_NODES || !core_node_present(core, node)))
+                FAIL(c, PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODE, node);
+        if (spec.has_timeout && !wait)
+                FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: needs %s", PROTO_F_TIMEOUT_MS, PROTO_F_WAIT);
+        spec.node = has_node ? (int)node : -1;
+        size_t asked = 0;
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
+                if ((spec.pool && p != spec.pool) || (!spec.pool && !p->hvo.eligible))
+                        continue;
+                r = core_reoptimize(core, p, spec.node, &why);
+                if (r < 0)
+                        FAIL(c, PROTO_ERR_UNSUPPORTED, "%s: %s", p->label, why);
+                asked++;
+        }
+        if (asked == 0)
+                FAIL(c, PROTO_ERR_UNSUPPORTED, "no hugepage size here that HVO applies to");
+        if (wait)
+                return waits_start(c->d, c->client, c->id, !c->notification, &spec);
+        return succeed(c, spec.pool ? status_pool(core, spec.pool, NULL) : status_build(core));
+}
+
 static json_object *m_wait(struct call *c)
 {
         struct wait_spec spec = { .node = -1 };

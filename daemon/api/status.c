@@ -89,6 +89,33 @@ static void add_savings(json_object *o, struct core *core, struct pool_rt *p, in
         json_object_object_add(o, PROTO_F_MODEL_SAVED, json_object_new_uint64(model * p->hvo.saved_bytes));
 }
 
+/* Pages HVO missed and re-optimization (node -1: the pool's sums, the first
+ * reason of a node). */
+static void add_reoptimize(json_object *o, struct core *core, struct pool_rt *p, int node)
+{
+        uint64_t free_u = 0, used_u = 0, converted = 0;
+        bool pending = false;
+        const char *reason = "";
+        for (size_t k = 0; k < core->n_nodes; k++) {
+                unsigned n = core->nodes[k];
+                if (n >= HUGEVMD_MAX_NODES || (node >= 0 && (unsigned)node != n))
+                        continue;
+                uint64_t f, u;
+                reoptimize_unoptimized(p, n, &f, &u);
+                free_u += f;
+                used_u += u;
+                converted += p->ncur[n].reopt.converted;
+                pending = pending || p->ncur[n].reopt.wanted;
+                if (!*reason)
+                        reason = p->ncur[n].reopt.reason;
+        }
+        json_object_object_add(o, PROTO_F_UNOPTIMIZED, json_object_new_uint64(free_u + used_u));
+        json_object_object_add(o, PROTO_F_UNOPT_IN_USE, json_object_new_uint64(used_u));
+        json_object_object_add(o, PROTO_F_REOPTIMIZED, json_object_new_uint64(converted));
+        json_object_object_add(o, PROTO_F_REOPT_PENDING, json_object_new_boolean(pending));
+        json_object_object_add(o, PROTO_F_REOPT_REASON, json_object_new_string(reason));
+}
+
 /* override: a hypothetical target (pool.set dry_run): states are what it would make them. */
 json_object *status_pool(struct core *core, struct pool_rt *p, const struct target *override)
 {
@@ -138,6 +165,7 @@ json_object *status_pool(struct core *core, struct pool_rt *p, const struct targ
                         retries += p->nodes_w[node].retries;
         json_object_object_add(o, PROTO_F_RETRIES, json_object_new_int((int)retries));
         add_savings(o, core, p, -1);
+        add_reoptimize(o, core, p, -1);
 
         json_object *nodes = json_object_new_array();
         for (size_t k = 0; k < core->n_nodes; k++) {
@@ -163,6 +191,7 @@ json_object *status_pool(struct core *core, struct pool_rt *p, const struct targ
                 json_object_object_add(n, PROTO_F_RETRIES,
                                        json_object_new_int((int)(has ? p->nodes_w[node].retries : 0)));
                 add_savings(n, core, p, (int)node);
+                add_reoptimize(n, core, p, (int)node);
                 json_object_array_add(nodes, n);
         }
         json_object_object_add(o, PROTO_F_NODES, nodes);

@@ -11,6 +11,7 @@
 #include "waits.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "daemon.h"
@@ -61,10 +62,41 @@ static json_object *fail(struct daemon *d, json_object *id, const struct wait_sp
         return proto_error_new(id, code, msg, data);
 }
 
+/* vmemmap.optimize's reply: when no node it asked for is still pending; a
+ * shortfall if one of them stopped short (its reason in data.pools). */
+static json_object *reopt_outcome(struct daemon *d, json_object *id, const struct wait_spec *spec, bool timed_out)
+{
+        struct core *core = &d->core;
+        const char *stopped = NULL;
+        for (size_t i = 0; i < core->n_pools; i++) {
+                struct pool_rt *p = &core->pools[i];
+                if (spec->pool && p != spec->pool)
+                        continue;
+                if (reoptimize_pending(core, p, spec->node))
+                        return timed_out ? fail(d, id, spec, PROTO_ERR_TIMEOUT, "timed out before re-optimization finished")
+                                         : NULL;
+                for (size_t k = 0; k < core->n_nodes; k++) {
+                        unsigned n = core->nodes[k];
+                        if (n < HUGEVMD_MAX_NODES && (spec->node < 0 || (unsigned)spec->node == n) &&
+                            p->ncur[n].reopt.blocked)
+                                stopped = p->ncur[n].reopt.reason;
+                }
+        }
+        if (stopped) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "re-optimization stopped: %s", stopped);
+                return fail(d, id, spec, PROTO_ERR_SHORTFALL, msg);
+        }
+        count(d, "ok");
+        return proto_result_new(id, spec->pool ? status_pool(core, spec->pool, NULL) : status_build(core));
+}
+
 /* The reply a wait gets now, or NULL if it keeps waiting. */
 static json_object *outcome(struct daemon *d, json_object *id, const struct wait_spec *spec, bool timed_out)
 {
         struct core *core = &d->core;
+        if (spec->reoptimize)
+                return reopt_outcome(d, id, spec, timed_out);
         bool degraded, converged;
         if (spec->pool) {
                 enum pool_state s = spec_state(core, spec);

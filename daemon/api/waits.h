@@ -20,6 +20,7 @@ struct wait_spec {
         bool has_timeout;
         uint64_t timeout_ms;
         bool fail_fast;         /* a degraded pool ends the wait (else it waits on) */
+        bool reoptimize;        /* for vmemmap.optimize to finish, not for convergence */
 };
 
 /* Set up d->waits and follow the core's refreshes. Negative errno. */

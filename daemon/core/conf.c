@@ -514,13 +514,15 @@ static void handle_daemon_key(struct loader *l, const char *name, const char *va
         bool b;
         uint64_t n;
 
-        if (strcmp(name, "HVO") == 0 || strcmp(name, "ShrinkOnExit") == 0 || strcmp(name, "ShmLimits") == 0) {
+        if (strcmp(name, "HVO") == 0 || strcmp(name, "ShrinkOnExit") == 0 || strcmp(name, "ShmLimits") == 0 ||
+            strcmp(name, "Reoptimize") == 0) {
                 if (parse_bool(value, &b) < 0) {
                         add_error(l, "%s=%s: not a boolean (yes or no)", name, value);
                         return;
                 }
                 *(strcmp(name, "HVO") == 0            ? &c->hvo
                   : strcmp(name, "ShrinkOnExit") == 0 ? &c->shrink_on_exit
+                  : strcmp(name, "Reoptimize") == 0   ? &c->reoptimize
                                                       : &c->shm_limits) = b;
         } else if (strcmp(name, "ShmGroup") == 0) {
                 gid_t gid = 0;

@@ -6,6 +6,7 @@
  *
  *   [Daemon]  HVO= Socket= SocketGroup= AdminGroup= RefreshSec= StateDirectory=
  *             MetricsListen= MetricsTextfile= ShrinkOnExit= ShmGroup= ShmLimits=
+ *             Reoptimize=
  *   [Pool <size>]  Pages= | Size=        a target for the whole pool, or
  *                  Node<N>.Pages= | Node<N>.Size=   per-node targets
  *                  Overcommit=           nr_overcommit_hugepages
@@ -89,6 +90,7 @@ struct config {
         char *metrics_listen;       /* NULL when "no" */
         char *metrics_textfile;     /* NULL: none */
         bool shrink_on_exit;
+        bool reoptimize;            /* replace free unoptimized pages by optimized ones (default no) */
         bool has_shm_gid;           /* ShmGroup=: vm.hugetlb_shm_group */
         gid_t shm_gid;
         bool shm_limits;            /* ShmLimits=: raise shmmax/shmall to fit the pools */

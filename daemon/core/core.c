@@ -495,6 +495,7 @@ void core_stop(struct core *core)
                 if (r < 0)
                         log_error("Cannot save state in %s: %s", core_state_dir(core), strerror(-r));
         }
+        reoptimize_release_all(core);
         if (core->cfg->shrink_on_exit)
                 shrink_pools(core);
         reconcile_close(core);

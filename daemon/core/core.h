@@ -25,12 +25,25 @@
 enum pool_state { POOL_UNMANAGED, POOL_CONVERGED, POOL_CONVERGING, POOL_DEGRADED };
 
 /* What the reconciler knows about one node's share of a pool (per-node targets). */
+/* Re-optimization of one node of a pool (reoptimize.c). */
+struct reopt_rt {
+        bool wanted;              /* vmemmap.optimize asked: until no unoptimized free page is left */
+        bool blocked;             /* stopped for the reason below; a new request clears it */
+        char reason[192];         /* why it cannot go on now, "" */
+        uint64_t converted;       /* pages re-optimized since the daemon started */
+        uint64_t next_attempt;    /* uv_now() ms: Reoptimize=yes starts a run once a second */
+        bool holding;             /* a run holds pages in hold_fd (vmm_pool_replace) */
+        int hold_fd;
+        uint64_t held;            /* ... this many, counted as free by the model */
+};
+
 struct node_rt {
         unsigned node;
         struct vmm_node_pool cur;
         uint64_t measured_total;  /* pages when the memmap counters were last read */
         int64_t measured_saved;   /* base pages the counters attribute to this node */
         bool measured_pinned;     /* ... exactly */
+        struct reopt_rt reopt;
 };
 
 /* One resize target: the whole pool (node -1) or one node of it. */
@@ -98,6 +111,7 @@ struct core {
         bool job_running;
         size_t job_pool;
         int job_node;
+        bool job_reopt;          /* the job is a re-optimization batch, not a resize */
         struct chunk_model chunk[2];  /* write cost model for shrinking [0] and growing [1] */
         uv_timer_t refresh_timer, retry_timer;
         uv_check_t refresh_expiry;  /* ends the loop iteration's shared refresh */
@@ -169,6 +183,21 @@ const char *pool_state_name(enum pool_state s);
 /* A new runtime target for a pool, persisted first when persist is set: if the
  * state file cannot be written nothing changes and -errno is returned. */
 int core_set_target(struct core *core, struct pool_rt *p, const struct target *t, bool persist);
+/* vmemmap.optimize: re-optimize the pool's free unoptimized pages (node < 0:
+ * every node) until none is left. -EOPNOTSUPP (with why) when it cannot be
+ * done here at all; else 0, and progress goes to the pool's events. */
+int core_reoptimize(struct core *core, struct pool_rt *p, int node, const char **why);
+
+/* ---- re-optimization (reoptimize.c) ---- */
+/* Start the next batch if one is due; false if none started (*earliest: when
+ * Reoptimize=yes would try again). */
+bool reoptimize_kick(struct core *core, uint64_t now, uint64_t *earliest);
+/* A node's pages that HVO did not optimize, per the model: free and in use. */
+void reoptimize_unoptimized(const struct pool_rt *p, unsigned node, uint64_t *free_pages, uint64_t *used_pages);
+/* Give back the pages every run holds (before a resize, at stop). */
+void reoptimize_release_all(struct core *core);
+/* Re-optimization asked for the pool (node < 0: any node) and not finished. */
+bool reoptimize_pending(const struct core *core, const struct pool_rt *p, int node);
 /* Turn HVO on/off, observing pools before and after. Negative errno. */
 int core_hvo_set(struct core *core, bool enabled);
 /* Validate and apply a new config; on failure the old one stays and errors say why. */

@@ -85,6 +85,17 @@ void ledger_node_start(struct ledger_entry *e, unsigned node, uint64_t total, ui
         n->seen = true;
 }
 
+void ledger_node_known(struct ledger_entry *e, unsigned node, bool optimized)
+{
+        struct ledger_node *n = &e->node[node];
+        uint64_t total = n->total, free_pages = n->free_pages;
+        memset(&n->free, 0, sizeof n->free);
+        memset(&n->used, 0, sizeof n->used);
+        push(&n->used, (struct ledger_run){ .pages = total - free_pages, .optimized = optimized ? total - free_pages : 0,
+                                            .known = true });
+        push(&n->free, (struct ledger_run){ .pages = free_pages, .optimized = optimized ? free_pages : 0, .known = true });
+}
+
 void ledger_node_observe(struct ledger_entry *e, unsigned node, uint64_t total, uint64_t free_pages, bool hvo_on)
 {
         struct ledger_node *n = &e->node[node];
@@ -187,14 +198,14 @@ bool ledger_node_reopt_target(const struct ledger_entry *e, unsigned node, uint6
         return true;
 }
 
-uint64_t ledger_node_replace(struct ledger_entry *e, unsigned node, uint64_t batch, uint64_t above)
+uint64_t ledger_node_replace(struct ledger_entry *e, unsigned node, uint64_t batch, uint64_t skip)
 {
         struct ledger_node *n = &e->node[node];
         struct ledger_stack held = { .n = 0 }, freed = { .n = 0 };
         push(&n->free, (struct ledger_run){ .pages = batch, .optimized = batch, .known = true });
-        pop(&n->free, batch + above, &held);
+        pop(&n->free, batch + skip, &held);
         pop(&n->free, batch, &freed);
-        pop(&held, batch + above, &n->free);
+        pop(&held, batch + skip, &n->free);   /* back in the same order */
         uint64_t unopt;
         stack_unoptimized(&freed, &unopt);
         return unopt;

@@ -50,8 +50,11 @@ struct ledger_entry {
 };
 
 /* A node of the pool seen for the first time: what it holds came before us,
- * so its split is unknown (estimated from the HVO setting now). */
+ * so its split is unknown (estimated from the HVO setting now)... */
 void ledger_node_start(struct ledger_entry *e, unsigned node, uint64_t total, uint64_t free_pages, bool hvo_on);
+/* ... unless the kernel's counters say that none or all of the pool's pages
+ * are optimized: then every page of the node is, known. */
+void ledger_node_known(struct ledger_entry *e, unsigned node, bool optimized);
 /* The node now holds total pages, free_pages of them free; hvo_on is HVO's
  * setting while it changed. Growth pushes new pages on the free list's head,
  * shrinking pops them from there; free pages that went without the total
@@ -66,11 +69,11 @@ void ledger_node_unoptimized(const struct ledger_entry *e, unsigned node, uint64
  * unoptimized run, which holds *run pages (0: none, or its split is only an
  * estimate: *run 0 and returns false). */
 bool ledger_node_reopt_target(const struct ledger_entry *e, unsigned node, uint64_t *above, uint64_t *run);
-/* A batch replaced: batch new optimized pages grown, above + batch pages from
- * the free list's head held, batch pages freed from under them, the held ones
- * given back (to the head, reversed). Returns how many freed pages were
- * unoptimized. */
-uint64_t ledger_node_replace(struct ledger_entry *e, unsigned node, uint64_t batch, uint64_t above);
+/* A batch replaced: batch new optimized pages grown on the free list's head,
+ * the batch freed from under the first batch + skip pages (held meanwhile:
+ * the caller counts them free, so they stay on the model's list, where the
+ * kernel puts them back). Returns how many freed pages were unoptimized. */
+uint64_t ledger_node_replace(struct ledger_entry *e, unsigned node, uint64_t batch, uint64_t skip);
 
 /* Optimized pages of one node or all, per the model; *exact (may be NULL):
  * no page of unknown history is counted. */

@@ -267,11 +267,13 @@ static void observe_ledger(struct core *core, struct pool_rt *p, bool busy)
                 ledger_node_observe(&p->ledger, 0, p->cur.total, p->cur.free, core->hvo.enabled);
                 return;
         }
+        /* Pages a re-optimization run holds are free to the model: they go
+         * back to the head of the free list, where it keeps them. */
         for (size_t k = 0; k < core->n_nodes; k++) {
                 unsigned node = core->nodes[k];
                 if (node < HUGEVMD_MAX_NODES)
-                        ledger_node_observe(&p->ledger, node, p->ncur[node].cur.total, p->ncur[node].cur.free,
-                                            core->hvo.enabled);
+                        ledger_node_observe(&p->ledger, node, p->ncur[node].cur.total,
+                                            p->ncur[node].cur.free + p->ncur[node].reopt.held, core->hvo.enabled);
         }
 }
 
@@ -279,6 +281,10 @@ static void observe_ledger(struct core *core, struct pool_rt *p, bool busy)
  * for starts a new episode back to the target. */
 static void observe_pool(struct core *core, size_t i)
 {
+        /* A re-optimization batch grows, holds and shrinks the pool at once:
+         * what it did is told when it is done, not seen half-way. */
+        if (core->job_running && core->job_reopt && core->job_pool == i)
+                return;
         struct pool_rt *p = &core->pools[i];
         struct vmm_pool cur;
         int r = vmm_pool_read(core->ctx, p->size_kb, &cur);
@@ -358,6 +364,12 @@ static void measure_start(struct core *core, int64_t saved)
                 struct pool_rt *p = &core->pools[i];
                 bool alone = p->hvo.eligible && p->cur.total > 0 && holding == 1;
                 p->measured_saved = alone ? saved : 0;
+                /* Pages from before hugevmd: the model guessed from HVO now;
+                 * the counters know when none or all are optimized. */
+                uint64_t per = p->ledger.saved_pages_per_page;
+                if (alone && per && (saved == 0 || saved == (int64_t)(p->cur.total * per)))
+                        for (size_t k = 0; k < node_count(core, p); k++)
+                                ledger_node_known(&p->ledger, node_at(core, p, k), saved != 0);
                 p->measured_pinned = !p->hvo.eligible || p->cur.total == 0 || alone;
                 size_t nodes_holding = 0;
                 for (size_t k = 0; k < node_count(core, p); k++)
@@ -440,6 +452,8 @@ static void measure_delta(struct core *core, int64_t delta)
  * moved, and say once when the model and the measurement part. */
 static void measure_savings(struct core *core)
 {
+        if (core->job_running && core->job_reopt)
+                return;   /* the batch measures its own move */
         core->memmap_ok = vmm_memmap_read(core->ctx, &core->memmap) == 0;
         if (!core->memmap_ok) {
                 core->measured_started = false;
@@ -690,6 +704,7 @@ static bool start_job(struct core *core, size_t pool, int node, uint64_t current
         if (!j)
                 return false;
         uint64_t chunk = chunk_next(&core->chunk[target > current]);
+        reoptimize_release_all(core);   /* a resize counts every page */
         j->core = core;
         j->pool = pool;
         j->node = node;
@@ -763,6 +778,9 @@ void reconcile_kick(struct core *core)
                                 earliest = w->next_attempt;
                 }
         }
+        /* Pools at their targets: time to re-optimize what HVO missed. */
+        if (reoptimize_kick(core, now, &earliest))
+                return;
         if (earliest != UINT64_MAX)
                 uv_timer_start(&core->retry_timer, retry_timer_cb, earliest - now, 0);
 }

@@ -106,6 +106,25 @@ for deb in $debs; do
         echo "# $(basename "$deb"): $(dpkg-deb -f "$deb" Depends)"
 done
 
+# ---- what the hugevm package holds (issue 14, item 7) ---------------------------
+hugevm_deb=$(ls "$work"/hugevm_*.deb 2>/dev/null | head -n 1)
+check "hugevm ships /etc/hugevmd/hugevmd.conf (dpkg-deb -c)" \
+        sh -c "dpkg-deb -c '$hugevm_deb' | grep -Eq ' \./etc/hugevmd/hugevmd\.conf\$'"
+check "/etc/hugevmd/hugevmd.conf is a conffile (DEBIAN/conffiles)" \
+        sh -c "dpkg-deb -I '$hugevm_deb' conffiles | grep -qx /etc/hugevmd/hugevmd.conf"
+dpkg-deb --fsys-tarfile "$hugevm_deb" | tar -xOf - ./etc/hugevmd/hugevmd.conf >"$work/conffile" 2>/dev/null
+check "the conffile turns HVO on" grep -qx 'HVO=yes' "$work/conffile"
+check "the conffile manages no pool" sh -c "! grep -Eq '^[[:space:]]*\[Pool' '$work/conffile'"
+check "the conffile shows the other keys commented out" \
+        sh -c "grep -Eq '^#SocketGroup=' '$work/conffile' && grep -Eq '^#Pages=' '$work/conffile' && grep -Eq '^#MountGroup=' '$work/conffile'"
+echo "# hugevm: Depends: $(dpkg-deb -f "$hugevm_deb" Depends); Recommends: $(dpkg-deb -f "$hugevm_deb" Recommends)"
+check "libhugetlbfs0 is a Recommends of hugevm" sh -c "dpkg-deb -f '$hugevm_deb' Recommends | grep -q libhugetlbfs0"
+check "libhugetlbfs0 is not a Depends of hugevm" sh -c "! dpkg-deb -f '$hugevm_deb' Depends | grep -q libhugetlbfs"
+dpkg-deb -x "$hugevm_deb" "$work/hugevm-deb"
+for u in hugevmd.service hugevmd.socket hugevmd-wait.service hugevm-pools.target; do
+        check "unit $u has Documentation=" grep -q '^Documentation=man:' "$work/hugevm-deb/lib/systemd/system/$u"
+done
+
 # ---- lintian ----------------------------------------------------------------------
 echo "# lintian $(lintian --version | awk '{ print $2 }') on $(basename "$changes"):"
 lintian --display-info --fail-on error "$changes" >"$work/lintian.log" 2>&1
@@ -157,6 +176,25 @@ else
 fi
 out=$(/usr/sbin/hugevmd --version 2>&1)
 check "hugevmd --version prints $version" eval '[[ $out == *"hugevmd $version"* ]]'
+check "/etc/hugevmd/hugevmd.conf installed" [ -f /etc/hugevmd/hugevmd.conf ]
+check "dpkg lists /etc/hugevmd/hugevmd.conf as a conffile of hugevm" \
+        sh -c "dpkg-query -W -f='\${Conffiles}' hugevm | grep -q '/etc/hugevmd/hugevmd.conf '"
+# The daemon's default path is the conffile: HVO comes from a file the
+# operator can see and change, and no pool is managed.
+out=$(/usr/sbin/hugevmd --check-config 2>&1); rc=$?
+echo "$out" | head -n 2 | sed 's/^/#   /'
+check "hugevmd --check-config (default path) reads the conffile" \
+        eval '[ $rc = 0 ] && [[ $out == *"Configuration OK: /etc/hugevmd/hugevmd.conf"* ]] && [[ $out == *"HVO: turn on at start"* ]]'
+check "... and manages no pool" sh -c "echo \"\$1\" | grep '^Pool ' | grep -qv unmanaged; [ \$? = 1 ]" - "$out"
+# verify needs libhugetlbfs0, now only recommended: installed without
+# recommends, it says what is missing.
+if dpkg-query -W -f='${Status}' libhugetlbfs0 2>/dev/null | grep -q 'install ok installed'; then
+        echo "# libhugetlbfs0 is installed here (a build dependency pulls it in): verify's message when it is missing is not shown"
+else
+        out=$(/usr/bin/hugevmctl verify 2M 2>&1)
+        echo "$out" | sed 's/^/#   /'
+        check "verify without libhugetlbfs0 names the package" eval '[[ $out == *libhugetlbfs0* ]]'
+fi
 example=/usr/share/doc/hugevm/examples/hugevmd.conf
 check "example config installed" [ -f "$example" ]
 out=$(/usr/sbin/hugevmd --check-config -c "$example" 2>&1); rc=$?
@@ -202,6 +240,7 @@ for p in $pkgs; do
 done
 check "no unit left" eval '[ ! -e /lib/systemd/system/hugevmd.service ] && [ ! -L /etc/systemd/system/multi-user.target.wants/hugevmd.service ]'
 check "no state left" [ ! -e /var/lib/hugevmd ]
+check "the conffile is gone with the purge" [ ! -e /etc/hugevmd/hugevmd.conf ]
 
 echo "1..$n"
 if [ $failures = 0 ]; then echo "# all $n checks passed"; exit 0; fi

@@ -1,7 +1,9 @@
-# tests/integration: the real hugevmd and hugevmctl on a fake root and a temp
-# socket (see tests/Makefile.am); plus the real-kernel end-to-end savings test.
+# tests/integration: the real hugevmd and hugevmctl on the fake kernel
+# (tests/fakekernel, a FUSE mount: without libfuse3, /dev/fuse or root the
+# scripts skip) and a temp socket; hostile-files.sh on a tree of plain files;
+# plus the real-kernel end-to-end savings test.
 TESTS += \
-	integration/ctl.sh \
+	integration/ctl.sh integration/cli.sh \
 	integration/protocol.sh \
 	integration/auth.sh \
 	integration/config.sh \
@@ -14,7 +16,7 @@ TESTS += \
 EXTRA_DIST += \
 	integration/common.sh \
 	integration/hv.py \
-	integration/ctl.sh \
+	integration/ctl.sh integration/cli.sh \
 	integration/protocol.sh \
 	integration/auth.sh \
 	integration/config.sh \
@@ -26,6 +28,10 @@ EXTRA_DIST += \
 	kernel/e2e-savings.sh \
 	kernel/host-real.sh
 TESTS += integration/hostile-files.sh
+TESTS += integration/groups.sh
+EXTRA_DIST += integration/groups.sh
 EXTRA_DIST += integration/hostile-files.sh
 TESTS += integration/coverage.sh kernel/mount-options.sh
 EXTRA_DIST += integration/coverage.sh integration/notify.py kernel/mount-options.sh
+TESTS += integration/declared.sh
+EXTRA_DIST += integration/declared.sh

@@ -19,3 +19,7 @@ EXTRA_DIST += systemd/test-units.sh systemd/test-notify.sh systemd/test-socket-a
 	systemd/data/status-untargeted.json systemd/data/status-untargeted.expect \
 	systemd/data/status-empty.json systemd/data/status-empty.expect \
 	systemd/data/status-hostile.json systemd/data/status-hostile.expect
+TESTS += systemd/test-conventions.sh systemd/test-docs-config.sh
+EXTRA_DIST += systemd/test-conventions.sh systemd/test-docs-config.sh ../etc/hugevmd/hugevmd.conf
+TESTS += systemd/test-metrics-more.sh
+EXTRA_DIST += systemd/test-metrics-more.sh

@@ -268,7 +268,19 @@ static void test_bad(void)
         refused("[Pool 2M]\nPages=99999999999999999999999\n", "2: Pages=99999999999999999999999: number too large", "overflowing pages");
         refused("[Pool 2M]\nSize=3M\n", "2: Size=3M is not a multiple of the 2048kB page size", "Size= not whole pages");
         refused("[Pool 2M]\nSize=lots\n", "2: Size=lots: not a size (write it like 512M or 1G)", "Size= not a size");
-        refused("[Pool 2M]\nNode7.Pages=1\n", "2: Node7.Pages=: node 7 does not exist on this machine", "a node not on this machine");
+        refused("[Pool 2M]\nNode64.Pages=1\n", "2: Node64.Pages=: node 64 is beyond the 64 nodes hugevmd handles",
+                "a node beyond what hugevmd handles");
+        {
+                /* A node this machine lacks: a warning, and the target kept. */
+                struct config_errors e = { 0 };
+                struct config *c = load("[Pool 2M]\nNode0.Pages=2\nNode7.Pages=1\n", &e);
+                const struct target *t = c ? config_pool(c, 2048) : NULL;
+                ok(c && e.n == 0 && c->warnings.n == 1 && strstr(c->warnings.lines[0], ":3: Node7.Pages=: node 7 does not exist") &&
+                   t && t->node_mask == ((UINT64_C(1) << 0) | (UINT64_C(1) << 7)) && t->node_pages[7] == 1,
+                   "a node not on this machine: accepted with a warning naming file:line, its target kept");
+                config_free(c);
+                config_errors_clear(&e);
+        }
         refused("[Pool 2M]\nNode0.Colour=1\n", "2: unknown key Node0.Colour= in a [Pool] section (NodeN.Pages= or NodeN.Size=)", "bad node key");
         refused("[Pool 2M]\nPages=4\nNode0.Pages=1\n", "3: Node0.Pages= conflicts with the Pages=/Size= target of this pool; use one or the other",
                 "whole-pool and per-node targets together");

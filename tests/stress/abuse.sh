@@ -3,10 +3,11 @@
 # dropped, half-sent lines, a 100 MB line, binary garbage, deeply nested JSON,
 # clients that never read (pipelining or subscribed). A well-behaved client's
 # latency is measured throughout; the daemon's memory stays under a bound.
+# The daemon runs on the fake kernel (tests/fakekernel).
 . "$top_srcdir/tests/integration/common.sh"
 . "$top_srcdir/tests/stress/common.sh"
 
-make_fakeroot
+stress_fakekernel
 write_config <<EOF2
 HVO=no
 [Pool 2M]

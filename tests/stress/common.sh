@@ -1,4 +1,17 @@
 # Helpers shared by the stress tier (source after tests/integration/common.sh).
+# The fake machine is the fake kernel (tests/fakekernel, a FUSE mount that
+# behaves like the kernel): stress_fakekernel starts it on $root, and
+# stress_exit unmounts it after the daemon stopped.
+. "$top_srcdir/tests/fakekernel/fakekernel.sh"
+
+# stress_fakekernel [-s KEY=VALUE]...: the fake kernel on $root (fakekernel.c
+# lists the settings; the defaults are two nodes of 1 GiB, half of it for
+# hugetlb, 2M and 1G pages, HVO off, Linux 6.18). Without FUSE: a skip, a
+# failure under CI=true on a capable machine (tests/lib.sh).
+stress_fakekernel() {
+        fk_usable || tap_skip_all_unless_ci "$fk_why"
+        fk_start "$root" "$@" || { echo "Bail out! cannot start the fake kernel on $root"; exit 1; }
+}
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -99,6 +112,8 @@ stress_exit() {
                 rc=1
         fi
         real_restore
+        stop_daemon     # before the unmount: the daemon must not see its machine go away
+        fk_stop_all
         cleanup
         exit $rc
 }

@@ -1,11 +1,11 @@
 #!/bin/bash
 # Crash safety (stress/crash.py): 200 x kill -9 at random points during pool.set
-# (persisted state writes) and resizes on a fake root; every restart finds a
+# (persisted state writes) and resizes on the fake kernel; every restart finds a
 # valid state file with the last accepted target and converges to it.
 . "$top_srcdir/tests/integration/common.sh"
 . "$top_srcdir/tests/stress/common.sh"
 
-make_fakeroot
+stress_fakekernel
 write_config <<EOF2
 HVO=no
 [Pool 2M]

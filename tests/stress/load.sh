@@ -1,6 +1,6 @@
 #!/bin/bash
 # Load: 64 clients x 1000 mixed requests (status, pool.get, pool.set, id-less
-# notifications) against the real hugevmd on a fake root; every request with an
+# notifications) against the real hugevmd on the fake kernel; every request with an
 # id gets exactly one correct reply; throughput and p50/p99 latency printed;
 # the daemon's RSS stays flat between a warm-up round and the full run.
 # Then a smaller run on the REAL kernel: clients make the daemon resize the real
@@ -16,14 +16,14 @@ clients=${STRESS_CLIENTS:-64}
 requests=${STRESS_REQUESTS:-$([ -n "${STRESS_FULL:-}" ] && echo 1000 || echo 250)}
 rss_bound_kb=${STRESS_RSS_GROWTH_KB:-1024}
 
-make_fakeroot
+stress_fakekernel
 write_config <<EOF2
 HVO=no
 [Pool 2M]
 Pages=10
 EOF2
 start_daemon
-tap_ok $? "hugevmd starts on a fake root" || { show_log; stress_done; }
+tap_ok $? "hugevmd starts on the fake kernel" || { show_log; stress_done; }
 
 # loadgen_run NAME ARGS...: run it, echo its diagnostics, tap on its verdict.
 loadgen_run() {

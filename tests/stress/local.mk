@@ -1,5 +1,6 @@
 # tests/stress: faults, crashes, load and abuse against the real hugevmd
-# (fake roots; one bounded run on the real kernel under the real-kernel lock).
+# (the fake kernel, tests/fakekernel; one bounded run on the real kernel under
+# the real-kernel lock).
 # STRESS_FULL=1 runs the issue's full sizes (CI); make check runs smaller ones.
 # valgrind.sh is not part of make check: run it as its own CI step
 # (tests/stress/valgrind.sh BUILDDIR).

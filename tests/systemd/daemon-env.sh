@@ -1,14 +1,19 @@
-# Shared by the daemon-driven tests of tests/systemd: the real hugevmd on a
-# fake /sys + /proc tree (what KERNEL.md describes, one node, 2048kB pages,
-# Linux 6.18, HVO off until the daemon turns it on), a config and a temp dir
-# removed by the EXIT trap. Source it; it sources tests/lib.sh and
-# tests/fakeroot.sh.
+# Shared by the daemon-driven tests of tests/systemd: the real hugevmd on the
+# fake kernel (tests/fakekernel: a FUSE mount that serves /sys and /proc as
+# the kernel does; one node, 2048kB pages, Linux 6.18, HVO off until the
+# daemon turns it on), a config and a temp dir, unmounted and removed by the
+# EXIT trap. Source it; it sources tests/lib.sh and
+# tests/fakekernel/fakekernel.sh.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/fakekernel/fakekernel.sh"
 
 HUGEVMD=$top_builddir/daemon/hugevmd
 HUGEVMCTL=$top_builddir/ctl/hugevmctl
 [ -x "$HUGEVMD" ] || tap_skip_all "hugevmd is not built yet ($HUGEVMD)"
 command -v python3 >/dev/null || tap_skip_all "python3 not installed"
+# No fake kernel here (no libfuse3, /dev/fuse, fusermount3 or root): a skip,
+# but a failure under CI=true on a machine that can run the kernel tiers.
+fk_usable || tap_skip_all_unless_ci "$fk_why"
 
 tmp=$(mktemp -d /tmp/hugevm-sd.XXXXXX)
 root=$tmp/root
@@ -22,17 +27,20 @@ cleanup() {
                 for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
                 kill -KILL "$p" 2>/dev/null
         done
+        fk_stop_all   # after the daemons: nothing may hold the mount
         rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# One node, 2048kB pages only; the rest is the shared builder's default host
-# (16 blocks of 128 MiB: a memmap baseline of 8192 pages, nothing saved yet).
-. "$top_srcdir/tests/fakeroot.sh"
-make_fakeroot() { fake_root "$root" nodes=1 sizes=2048 || { echo "Bail out! cannot build the fake root $root"; exit 1; }; }
-# set_memmap NR_MEMMAP_PAGES NR_MEMMAP_BOOT_PAGES: what /proc/vmstat reports.
-set_memmap() { fake_vmstat "$root" "$1" "$2"; }
+# One node of 2 GiB (16 blocks of 128 MiB: a memmap baseline of 8192 pages,
+# nothing saved yet; 1 GiB of it available to hugetlb), 2048kB pages only.
+# The memmap counters move by themselves when HVO is on and the pool grows
+# (`fk_ctl "$root" memmap PAGES BOOT` only for a deliberate lie).
+make_fakeroot() {
+        fk_start "$root" -s nodes=1 -s sizes=2048 -s mem=2G "$@" ||
+                { echo "Bail out! cannot start the fake kernel on $root"; exit 1; }
+}
 
 # write_config [METRICS-LISTEN]: HVO on, a 2048kB pool of 64 pages.
 write_config() {

@@ -9,8 +9,17 @@
 # paths come from the unit file itself. ProtectSystem= for the rest of the
 # file system is not emulated (StateDirectory= and the socket stay writable
 # under systemd too). Holds the real-kernel lock, restores the pool, the
-# overcommit and the HVO sysctl.
+# overcommit and the HVO sysctl. Last, the same sandbox around hugevmd on the
+# fake kernel (tests/fakekernel, a FUSE mount) that the daemon-driven tests
+# use: the FUSE mount works without capabilities and with NoNewPrivileges.
+# (Under a real hugevmd.service, PrivateTmp= would hide a mount in /tmp and
+# ProtectSystem=strict would make it read-only: a fake kernel for a real unit
+# goes outside /tmp and into ReadWritePaths=.)
+#
+# A reason not to run is a skip, but under CI=true on a machine that can run
+# the real-kernel tiers a failure (tap_skip_all_unless_ci).
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/fakekernel/fakekernel.sh"
 HUGEVMD=$top_builddir/daemon/hugevmd
 HUGEVMCTL=$top_builddir/ctl/hugevmctl
 unit=$top_srcdir/systemd/hugevmd.service.in
@@ -18,10 +27,10 @@ hp=/sys/kernel/mm/hugepages/hugepages-2048kB
 node_hp=/sys/devices/system/node/node0/hugepages/hugepages-2048kB
 hvo=/proc/sys/vm/hugetlb_optimize_vmemmap
 
-[ "$(id -u)" = 0 ] || tap_skip_all "needs root"
-command -v unshare >/dev/null && command -v setpriv >/dev/null || tap_skip_all "needs unshare and setpriv (util-linux)"
-unshare --mount true 2>/dev/null || tap_skip_all "cannot make a mount namespace here"
-[ -w $hp/nr_hugepages ] && [ -d $node_hp ] || tap_skip_all "no writable 2048kB pool on node 0"
+[ "$(id -u)" = 0 ] || tap_skip_all_unless_ci "needs root"
+command -v unshare >/dev/null && command -v setpriv >/dev/null || tap_skip_all_unless_ci "needs unshare and setpriv (util-linux)"
+unshare --mount true 2>/dev/null || tap_skip_all_unless_ci "cannot make a mount namespace here"
+[ -w $hp/nr_hugepages ] && [ -d $node_hp ] || tap_skip_all_unless_ci "no writable 2048kB pool on node 0"
 
 exec 9>/tmp/hugevm-realkernel.lock
 flock 9
@@ -30,6 +39,17 @@ orig_oc=$(cat $hp/nr_overcommit_hugepages)
 orig_hvo=$(cat $hvo 2>/dev/null)
 tmp=$(mktemp -d /tmp/hugevm-sandbox.XXXXXX)
 daemon=
+fake_daemon=
+stop_fake_daemon() {
+        [ -n "$fake_daemon" ] || return 0
+        kill -TERM "$fake_daemon" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$fake_daemon" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$fake_daemon" 2>/dev/null
+        wait "$fake_daemon" 2>/dev/null
+        fake_daemon_status=$?
+        fake_daemon=
+        return $fake_daemon_status
+}
 restore() {
         if [ -n "$daemon" ]; then   # before the pool: it would put its target back
                 kill -TERM "$daemon" 2>/dev/null
@@ -40,6 +60,8 @@ restore() {
         [ -n "$orig_hvo" ] && echo "$orig_hvo" >$hvo
         echo "$orig_oc" >$hp/nr_overcommit_hugepages
         echo "$orig_nr" >$hp/nr_hugepages
+        stop_fake_daemon
+        fk_stop_all
         rm -rf "$tmp"
 }
 trap restore EXIT
@@ -114,5 +136,33 @@ CONF
         [ "$tap_failed" -eq 0 ] || sed 's/^/# daemon: /' "$tmp/log" | tail -20
 else
         echo "# hugevmd or hugevmctl not built: the daemon part is left out"
+fi
+
+# The fake kernel through the same sandbox: hugevmd --root on a FUSE mount
+# (made outside the sandbox, as the test tiers make it) with no capability
+# and NoNewPrivileges converges the fake pool with HVO on.
+if ! [ -x "$HUGEVMD" ] || ! [ -x "$HUGEVMCTL" ]; then
+        :
+elif ! fk_usable; then
+        tap_skip_unless_ci "the daemon in the sandbox on the fake kernel: $fk_why"
+else
+        fk=$tmp/fk
+        fk_start "$fk" -s nodes=1 -s sizes=2048 -s hvo=0
+        tap_ok $? "fake kernel mounted on $fk"
+        mkdir -p "$tmp/fkstate"
+        printf '[Daemon]\nHVO=yes\nStateDirectory=%s\nMetricsListen=no\n\n[Pool 2048kB]\nPages=16\n' \
+                "$tmp/fkstate" >"$tmp/fk.conf"
+        (sandbox "$rw_paths" "$HUGEVMD" --root "$fk" --config "$tmp/fk.conf" --socket "$tmp/fk.sock" \
+                >"$tmp/fk.log" 2>&1 9>&-) &
+        fake_daemon=$!
+        for _ in $(seq 100); do [ -S "$tmp/fk.sock" ] && break; sleep 0.1; done
+        "$HUGEVMCTL" --socket "$tmp/fk.sock" wait --timeout 30 >/dev/null 2>&1
+        tap_ok $? "hugevmd in the sandbox converges the fake kernel's pool"
+        tap_is "$(cat "$fk/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")" 16 "the fake pool is at the target (16)"
+        tap_is "$(cat "$fk/proc/sys/vm/hugetlb_optimize_vmemmap")" 1 "the daemon turned the fake HVO sysctl on from the sandbox"
+        tap_is "$(fk_state "$fk" 2048kB.optimized)" 16 "the fake kernel optimized the 16 pages it grew"
+        stop_fake_daemon
+        tap_is "$fake_daemon_status" 0 "the sandboxed daemon stops cleanly"
+        [ "$tap_failed" -eq 0 ] || sed 's/^/# fake-kernel daemon: /' "$tmp/fk.log" | tail -20
 fi
 tap_done

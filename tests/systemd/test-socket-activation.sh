@@ -15,7 +15,13 @@ systemd-socket-activate -l "$sock" -- "$HUGEVMD" --root "$root" --config "$conf"
 pid=$!
 pids_to_kill=$pid
 poll_until 5 test -S "$sock"; tap_ok $? "systemd-socket-activate listens on $sock"
-sleep 0.3
+# Not a pause but the event: it said where it listens and sleeps in
+# epoll_wait for a connection; whatever it would start before one, it has.
+waiting() {
+        grep -q "^Listening on $sock" "$log" || return 1
+        case $(cat /proc/$pid/wchan 2>/dev/null) in *poll*) return 0 ;; *) return 1 ;; esac   # do_epoll_wait
+}
+poll_until 5 waiting; tap_ok $? "systemd-socket-activate waits for a connection"
 tap_is "$(cat /proc/$pid/comm 2>/dev/null)" systemd-socket- "no daemon before the first connection"
 
 out=$("$HUGEVMCTL" --socket "$sock" --json status 2>&1)

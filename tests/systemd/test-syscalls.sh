@@ -50,8 +50,17 @@ import sys, urllib.request
 urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read()
 PY
 tap_ok $? "metrics scraped"
+pool=$root/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+target=$(cat "$pool")
+reloads() { grep -c "Configuration reloaded" "$log"; }
+n_reloads=$(reloads)
 kill -HUP "$daemon"
-sleep 1.2   # a refresh after the reload
+poll_until 10 eval '[ "$(reloads)" -gt "$n_reloads" ]'; tap_ok $? "SIGHUP: configuration reloaded"
+# A periodic refresh after the reload (RefreshSec=1): the pool shrunk behind
+# the daemon's back is seen and grown back, with no request to wake it.
+echo 8 >"$pool"
+poll_until 10 eval '[ "$(cat "$pool")" = "$target" ]'
+tap_ok $? "a refresh after the reload converges the pool changed behind its back (to $target)"
 kill -TERM "$daemon"
 for _ in $(seq 100); do kill -0 "$tracer" 2>/dev/null || break; sleep 0.1; done
 wait "$tracer"

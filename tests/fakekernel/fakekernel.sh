@@ -2,12 +2,13 @@
 # mount point, act as applications through its control file, read its model,
 # stop it. Source it after tests/lib.sh; it defines functions only.
 #
-#   fk_usable || tap_skip_all "$fk_why"     built, /dev/fuse, fusermount3, root
+#   fk_usable || tap_skip_all_unless_ci "$fk_why"     built, /dev/fuse, fusermount3, root
 #   fk_start MNT [-s KEY=VALUE | -c FILE]...  mount (returns once it serves)
 #   fk_ctl MNT COMMAND...                  one control command; its status
 #   fk_state MNT KEY                       one value of MNT/.fake/state
 #   fk_stop MNT                            SIGTERM, wait for the unmount
 #   fk_stop_all                            every one this shell started
+#   pyw PATH TEXT                          one write(2), its result
 #
 # A tier that used a tree of plain files passes --root MNT instead; the
 # kernel files are where fake_root put them, and a test changes the machine
@@ -51,6 +52,24 @@ fk_stop() { # fk_stop MNT
         mountpoint -q "$mnt" 2>/dev/null && fusermount3 -u -z "$mnt" 2>/dev/null
         fk_mounts=$(printf '%s\n' $fk_mounts | grep -vxF "$mnt" | tr '\n' ' ')
         ! mountpoint -q "$mnt" 2>/dev/null
+}
+
+# pyw PATH TEXT: one write(2) of TEXT (python escapes: \n, \x00), as a
+# program would make it; prints "ok BYTES", the errno's name, or "open ERRNO".
+pyw() {
+        python3 - "$1" "$2" <<'EOF'
+import errno, os, sys
+path, data = sys.argv[1], sys.argv[2].encode().decode("unicode_escape").encode("latin1")
+try:
+    fd = os.open(path, os.O_WRONLY)
+except OSError as e:
+    print("open", errno.errorcode[e.errno]); sys.exit()
+try:
+    print("ok", os.write(fd, data))
+except OSError as e:
+    print(errno.errorcode[e.errno])
+os.close(fd)
+EOF
 }
 
 fk_stop_all() {

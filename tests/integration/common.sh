@@ -50,9 +50,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# The plain-file builder (fake_root), for scripts whose point is file
-# contents no kernel writes (hostile-files.sh) and for the tiers that source
-# this file and have not switched yet (tests/stress).
+# The plain-file builder (fake_root), for hostile-files.sh only: its point is
+# file contents no kernel writes.
 . "$top_srcdir/tests/fakeroot.sh"
 
 # make_fakeroot [-s KEY=VALUE | -c FILE]...: the fake kernel on $root
@@ -61,23 +60,12 @@ trap 'exit 1' INT TERM HUP
 # Returns once it serves; a test changes the machine through fk_ctl "$root"
 # (hold/release/memory/fragment/fail...) or by writing its files, as an admin
 # would. A broken fixture must not let anything pass.
-make_fakeroot_fk() {
+make_fakeroot() {
         fk_usable || tap_skip_all_unless_ci "$fk_why"
         fk_start "$root" "$@" || { echo "Bail out! cannot start the fake kernel on $root"; exit 1; }
 }
 # make_fakeroot_plain [fake_root KEY=VALUE...]: a tree of plain files instead.
 make_fakeroot_plain() { fake_root "$root" "$@" || { echo "Bail out! cannot build the fake root $root"; exit 1; }; }
-# make_fakeroot: the fake kernel for this tier; the plain tree for
-# hostile-files.sh and for scripts outside tests/integration (the stress tier
-# renames hstate directories, which the fake kernel does not allow), until
-# they call make_fakeroot_plain or make_fakeroot_fk themselves.
-make_fakeroot() {
-        case $0 in
-        */hostile-files.sh | hostile-files.sh) make_fakeroot_plain "$@" ;;
-        */integration/*) make_fakeroot_fk "$@" ;;
-        *) make_fakeroot_plain "$@" ;;
-        esac
-}
 
 # write_config: [Daemon] basics, then whatever is on stdin.
 write_config() {

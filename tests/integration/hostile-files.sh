@@ -30,7 +30,7 @@ unmount_all() {
 }
 trap 'unmount_all; cleanup' EXIT
 
-make_fakeroot   # 2 GiB: at most 1024 pages of 2M
+make_fakeroot_plain   # 2 GiB: at most 1024 pages of 2M
 : >"$root/proc/mounts"
 nr=$(pool_file 2048kB nr_hugepages)
 dropins=$tmp/etc/hugevmd.conf.d

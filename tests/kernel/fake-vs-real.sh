@@ -134,21 +134,6 @@ settle() {
 }
 
 mismatch=
-pyw() { # pyw PATH TEXT: "ok BYTES", an errno name, or "open ERRNO"
-        python3 - "$1" "$2" <<'EOF'
-import errno, os, sys
-path, data = sys.argv[1], sys.argv[2].encode().decode("unicode_escape").encode("latin1")
-try:
-    fd = os.open(path, os.O_WRONLY)
-except OSError as e:
-    print("open", errno.errorcode[e.errno]); sys.exit()
-try:
-    print("ok", os.write(fd, data))
-except OSError as e:
-    print(errno.errorcode[e.errno])
-os.close(fd)
-EOF
-}
 both() { # both FILE TEXT: the same write on both; a different result is a mismatch
         local r f
         r=$(pyw "$1" "$2")

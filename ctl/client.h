@@ -58,6 +58,12 @@ int ctl_await(struct ctl_conn *c, int64_t id, int timeout_ms, ctl_notify_fn noti
 int ctl_call(struct ctl_conn *c, const char *method, json_object *params, int timeout_ms,
              ctl_notify_fn notify, void *userdata, json_object **ret_reply);
 
+/* "page" or "pages", as the count n wants it: never "1 pages". */
+static inline const char *ctl_pages(int64_t n)
+{
+        return n == 1 ? "page" : "pages";
+}
+
 /* "hugevmctl: <message>\n" on stderr: how every hugevmctl error looks. */
 void ctl_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

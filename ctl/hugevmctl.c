@@ -7,17 +7,21 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <libsmartcols.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "kernel.h"
 #include "proto.h"
 #include "verify.h"
 #include "vmemmap.h"
@@ -31,21 +35,28 @@
 enum exit_code {
         EXIT_OK = 0,
         EXIT_ERROR = 1,       /* the daemon answered with an error, or the kernel refused */
-        EXIT_USAGE = 2,       /* bad arguments */
+        EXIT_USAGE = 2,       /* bad arguments, also a size or node this machine lacks */
         EXIT_UNREACHABLE = 3, /* no daemon at the socket, or it went away */
         EXIT_SHORTFALL = 4,   /* pools short of their target, degraded, or a wait timed out */
 };
 
 struct opts {
         const char *socket;
+        const char *root;      /* where the kernel's files are, when hugevmctl reads them itself */
         bool json;
         bool help;
+        bool version;
         /* set / wait */
         const char *node;
         const char *timeout;
         bool runtime;
         bool wait;
         bool dry_run;
+        /* status */
+        const char *output;
+        bool wide;
+        bool raw;
+        bool noheadings;
         /* positional arguments, command first */
         char **args;
         int nargs;
@@ -57,127 +68,108 @@ struct ctx {
         bool connected;
         bool tty;              /* stderr is a terminal: draw a progress bar */
         bool bar_drawn;        /* a bar line is on screen and needs a newline */
+        char doing[192];       /* what the operator asked, for errors: "cannot <doing>: <why>" */
 };
-
-
-static void usage(FILE *f)
-{
-        fputs("Usage: hugevmctl [OPTIONS] COMMAND [ARGS]\n"
-              "\n"
-              "Control hugevmd, which keeps the HugeTLB pools at their targets with the\n"
-              "HugeTLB Vmemmap Optimization (HVO) on, and reports what HVO saves.\n"
-              "\n"
-              "Commands:\n"
-              "  status                      pools per size and node, HVO and its savings\n"
-              "  set SIZE PAGES|BYTES        set a pool's target: PAGES is a count (512),\n"
-              "                              BYTES has a unit (4G); SIZE as 2M, 2MB, 2048kB, 1G\n"
-              "      --node N                  target for NUMA node N only\n"
-              "      --runtime                 do not persist the target across restarts\n"
-              "      --wait                    wait until the pools converged, with progress\n"
-              "      --timeout SEC             give up waiting after SEC seconds (exit 4)\n"
-              "      --dry-run                 show what would change, change nothing\n"
-              "  vmemmap on|off|status       turn HVO on or off, or show it\n"
-              "  wait [--timeout SEC]        wait until every pool converged\n"
-              "  watch                       print notifications as they come, one per line\n"
-              "  reload                      reload the daemon's configuration\n"
-              "  metrics                     print the Prometheus metrics text\n"
-              "  version                     client and daemon versions\n"
-              "  verify SIZE                 map and touch one hugepage of SIZE here, without\n"
-              "                              the daemon, and check its page frame (as root)\n"
-              "\n"
-              "Options:\n"
-              "  --json                      print results as JSON (watch: raw notifications)\n"
-              "  --socket PATH               daemon socket (default $" SOCKET_ENV ", else\n"
-              "                              " PROTO_DEFAULT_SOCKET ")\n"
-              "  -h, --help                  show this help\n"
-              "\n"
-              "Exit status:\n"
-              "  0  success\n"
-              "  1  the daemon returned an error, or the kernel refused\n"
-              "  2  usage error (bad arguments, also when the daemon rejects a parameter)\n"
-              "  3  the daemon is unreachable, or went away mid-reply\n"
-              "  4  a pool is short of its target or degraded, or a wait timed out\n", f);
-}
 
 /* ---- Arguments ------------------------------------------------------------ */
 
-/* Options take their value as "--opt VALUE" or "--opt=VALUE". Anything not an
- * option is positional, including "-5000": it then fails as a count and is
- * reported as such, never mistaken for a flag. */
-static int parse_args(int argc, char **argv, struct opts *o)
+/* A dash then a digit ("-10") is a number, never options: set's relative
+ * amount, or a bad count reported as such. */
+static bool is_number(const char *a)
 {
-        static const struct {
-                const char *name;
-                size_t off;      /* offsetof the bool, or of the const char * for valued options */
-                bool valued;
-        } table[] = {
-                { "json",     offsetof(struct opts, json),     false },
-                { "help",     offsetof(struct opts, help),     false },
-                { "runtime",  offsetof(struct opts, runtime),  false },
-                { "wait",     offsetof(struct opts, wait),     false },
-                { "dry-run",  offsetof(struct opts, dry_run),  false },
-                { "socket",   offsetof(struct opts, socket),   true },
-                { "node",     offsetof(struct opts, node),     true },
-                { "timeout",  offsetof(struct opts, timeout),  true },
-        };
-
-        o->args = calloc((size_t)argc + 1, sizeof(char *));
-        if (!o->args)
-                return -ENOMEM;
-        bool only_positional = false;
-        for (int i = 1; i < argc; i++) {
-                char *a = argv[i];
-                if (only_positional || a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
-                        o->args[o->nargs++] = a;
-                        continue;
-                }
-                if (strcmp(a, "--") == 0) {
-                        only_positional = true;
-                        continue;
-                }
-                if (strcmp(a, "-h") == 0) {
-                        o->help = true;
-                        continue;
-                }
-                if (a[1] != '-') {
-                        ctl_errorf("unknown option '%s' (see --help)", a);
-                        return -EINVAL;
-                }
-                const char *name = a + 2, *eq = strchr(name, '=');
-                size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-                size_t k;
-                for (k = 0; k < sizeof(table) / sizeof(table[0]); k++)
-                        if (strlen(table[k].name) == nlen && strncmp(table[k].name, name, nlen) == 0)
-                                break;
-                if (k == sizeof(table) / sizeof(table[0])) {
-                        ctl_errorf("unknown option '%s' (see --help)", a);
-                        return -EINVAL;
-                }
-                char *field = (char *)o + table[k].off;
-                if (!table[k].valued) {
-                        if (eq) {
-                                ctl_errorf("option '--%s' takes no value", table[k].name);
-                                return -EINVAL;
-                        }
-                        *(bool *)field = true;
-                        continue;
-                }
-                const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-                if (!value) {
-                        ctl_errorf("option '--%s' needs a value", table[k].name);
-                        return -EINVAL;
-                }
-                *(const char **)field = value;
-        }
-        return 0;
+        return a[0] == '-' && a[1] >= '0' && a[1] <= '9';
 }
 
-/* A page count (digits) or a byte size with a unit ("4G"). Exactly one of
- * *ret_pages / *ret_bytes is set, the other is UINT64_MAX. */
-static int parse_amount(const char *text, uint64_t *ret_pages, uint64_t *ret_bytes)
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+        enum { OPT_RUNTIME = 256, OPT_DRY_RUN, OPT_WIDE, OPT_NOHEADINGS, OPT_ROOT };
+        static const struct option longopts[] = {
+                { "socket",     required_argument, NULL, 's' },
+                { "json",       no_argument,       NULL, 'j' },
+                { "node",       required_argument, NULL, 'n' },
+                { "wait",       no_argument,       NULL, 'w' },
+                { "timeout",    required_argument, NULL, 't' },
+                { "output",     required_argument, NULL, 'o' },
+                { "raw",        no_argument,       NULL, 'r' },
+                { "help",       no_argument,       NULL, 'h' },
+                { "version",    no_argument,       NULL, 'V' },
+                { "runtime",    no_argument,       NULL, OPT_RUNTIME },
+                { "dry-run",    no_argument,       NULL, OPT_DRY_RUN },
+                { "wide",       no_argument,       NULL, OPT_WIDE },
+                { "noheadings", no_argument,       NULL, OPT_NOHEADINGS },
+                { "root",       required_argument, NULL, OPT_ROOT },
+                { 0 },
+        };
+        /* '-': positional arguments come back in order (as 1) among the
+         * options; ':': a missing value is told from an unknown option. */
+        static const char shortopts[] = "-:s:jn:wt:o:rhV";
+
+        o->args = calloc((size_t)argc + 1, sizeof(char *));
+        char **av = calloc((size_t)argc + 1, sizeof(char *));
+        if (!o->args || !av) {
+                free(av);
+                return -ENOMEM;
+        }
+        /* getopt sees a number without its dash; give it back whole. */
+        for (int i = 0; i < argc; i++)
+                av[i] = is_number(argv[i]) ? argv[i] + 1 : argv[i];
+        int ch, r = 0;
+        opterr = 0;
+        while (r == 0 && (ch = getopt_long(argc, av, shortopts, longopts, NULL)) != -1) {
+                char *arg = optarg;
+                for (int k = 0; k < argc; k++)
+                        if (arg == av[k])
+                                arg = argv[k];
+                const char *at = argv[optind - 1]; /* the element just read, for errors */
+                switch (ch) {
+                case 1:            o->args[o->nargs++] = arg; break;
+                case 's':          o->socket = arg; break;
+                case 'j':          o->json = true; break;
+                case 'n':          o->node = arg; break;
+                case 'w':          o->wait = true; break;
+                case 't':          o->timeout = arg; break;
+                case 'o':          o->output = arg; break;
+                case 'r':          o->raw = true; break;
+                case 'h':          o->help = true; break;
+                case 'V':          o->version = true; break;
+                case OPT_RUNTIME:  o->runtime = true; break;
+                case OPT_DRY_RUN:  o->dry_run = true; break;
+                case OPT_WIDE:     o->wide = true; break;
+                case OPT_NOHEADINGS: o->noheadings = true; break;
+                case OPT_ROOT:     o->root = arg; break;
+                case ':':
+                        if (strncmp(at, "--", 2) == 0)
+                                ctl_errorf("option '%s' needs a value", at);
+                        else
+                                ctl_errorf("option '-%c' needs a value", optopt);
+                        r = -EINVAL;
+                        break;
+                default: /* '?': a known long option given a value has its optopt */
+                        if (strncmp(at, "--", 2) != 0)
+                                ctl_errorf("unknown option '-%c' (see --help)", optopt);
+                        else
+                                ctl_errorf(optopt ? "option '%.*s' takes no value" : "unknown option '%.*s' (see --help)",
+                                           (int)strcspn(at, "="), at);
+                        r = -EINVAL;
+                }
+        }
+        /* After "--": positional, whatever they look like. */
+        for (int i = optind; r == 0 && i < argc; i++)
+                o->args[o->nargs++] = argv[i];
+        free(av);
+        return r;
+}
+
+/* A page count (512) or a byte size with a unit (4G), or either with a sign
+ * (+10, -2G) to change the target by that much: *ret_sign is then +1 or -1,
+ * else 0. Exactly one of *ret_pages / *ret_bytes is set, the other is
+ * UINT64_MAX. */
+static int parse_amount(const char *text, int *ret_sign, uint64_t *ret_pages, uint64_t *ret_bytes)
 {
         uint64_t v;
-        int r = vmm_count_parse(text, &v);
+        *ret_sign = text[0] == '+' ? 1 : text[0] == '-' ? -1 : 0;
+        const char *t = text + (*ret_sign != 0);
+        int r = vmm_count_parse(t, &v);
         if (r == 0) {
                 *ret_pages = v;
                 *ret_bytes = UINT64_MAX;
@@ -187,7 +179,7 @@ static int parse_amount(const char *text, uint64_t *ret_pages, uint64_t *ret_byt
                 ctl_errorf("page count '%s' is out of range", text);
                 return r;
         }
-        r = vmm_size_parse(text, &v);
+        r = vmm_size_parse(t, &v);
         if (r == 0) {
                 *ret_pages = UINT64_MAX;
                 *ret_bytes = v;
@@ -195,10 +187,9 @@ static int parse_amount(const char *text, uint64_t *ret_pages, uint64_t *ret_byt
         }
         if (r == -ERANGE)
                 ctl_errorf("byte size '%s' is out of range", text);
-        else if (text[0] == '-')
-                ctl_errorf("invalid page count '%s' (a count cannot be negative)", text);
         else
-                ctl_errorf("invalid page count '%s' (want pages like 512, or bytes with a unit like 4G)", text);
+                ctl_errorf("invalid page count '%s' (want pages like 512, bytes with a unit like 4G,"
+                           " or +N/-N to change the target)", text);
         return r;
 }
 
@@ -216,21 +207,31 @@ static int parse_seconds(const char *text, int *ret_ms)
 
 /* ---- Talking to the daemon ------------------------------------------------- */
 
-static int connect_daemon(struct ctx *c)
+/* Connect, silently: 0 or a negative errno (ctl_connect). */
+static int try_connect(struct ctx *c)
 {
         if (c->connected)
-                return EXIT_OK;
+                return 0;
         int r = ctl_connect(c->o.socket, &c->conn);
+        c->connected = r == 0;
+        return r;
+}
+
+/* Report a failed try_connect; its exit code. */
+static int unreachable(struct ctx *c, int r)
+{
         if (r == -ENAMETOOLONG) {
                 ctl_errorf("socket path '%s' is too long", c->o.socket);
                 return EXIT_USAGE;
         }
-        if (r < 0) {
-                ctl_errorf("cannot connect to hugevmd at %s: %s", c->o.socket, strerror(-r));
-                return EXIT_UNREACHABLE;
-        }
-        c->connected = true;
-        return EXIT_OK;
+        ctl_errorf("cannot %s: cannot connect to hugevmd at %s: %s", c->doing, c->o.socket, strerror(-r));
+        return EXIT_UNREACHABLE;
+}
+
+static int connect_daemon(struct ctx *c)
+{
+        int r = try_connect(c);
+        return r < 0 ? unreachable(c, r) : EXIT_OK;
 }
 
 static void print_json(json_object *o)
@@ -254,8 +255,22 @@ static void finish_bar(struct ctx *c)
         }
 }
 
-/* Report a daemon error: to stderr always, and the error object to stdout with
- * --json. Returns the exit code it maps to. */
+/* The daemon's message without the parameter name it starts with ("size: 4M
+ * is not..."): the operator wrote an argument, not a protocol field. */
+static const char *operator_message(json_object *err)
+{
+        static const char *const fields[] = { PROTO_F_SIZE, PROTO_F_NODE, PROTO_F_PAGES, PROTO_F_BYTES };
+        const char *m = proto_get_str(err, PROTO_F_MESSAGE, "(no message)");
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+                size_t n = strlen(fields[i]);
+                if (strncmp(m, fields[i], n) == 0 && strncmp(m + n, ": ", 2) == 0)
+                        return m + n + 2;
+        }
+        return m;
+}
+
+/* Report a daemon error about c->doing: to stderr always, and the error
+ * object to stdout with --json. Returns the exit code it maps to. */
 static int report_error(struct ctx *c, const char *method, json_object *err)
 {
         int code = (int)proto_get_int(err, PROTO_F_CODE, PROTO_ERR_INTERNAL);
@@ -264,7 +279,7 @@ static int report_error(struct ctx *c, const char *method, json_object *err)
         finish_bar(c);
         if (c->o.json)
                 print_json(err);
-        ctl_errorf("%s failed: %s [%s]", method, proto_get_str(err, PROTO_F_MESSAGE, "(no message)"), proto_error_name(code));
+        ctl_errorf("cannot %s: %s [%s]", c->doing, operator_message(err), proto_error_name(code));
         if (proto_has_int(data, PROTO_F_ERRNO)) {
                 int e = (int)proto_get_int(data, PROTO_F_ERRNO, 0);
                 fprintf(stderr, "hugevmctl:   kernel: %s%s%s\n", strerror(e < 0 ? -e : e),
@@ -273,30 +288,31 @@ static int report_error(struct ctx *c, const char *method, json_object *err)
         json_object *list = proto_get(data, PROTO_F_ERRORS);
         if (!list)
                 list = proto_get(data, PROTO_F_POOLS);
-        if (list && json_object_is_type(list, json_type_array)) {
-                for (size_t i = 0; i < json_object_array_length(list); i++) {
-                        json_object *e = json_object_array_get_idx(list, i);
-                        if (json_object_is_type(e, json_type_string))
-                                fprintf(stderr, "hugevmctl:   %s\n", json_object_get_string(e));
-                        else if (proto_get(e, PROTO_F_STATE)) /* a POOL */
-                                fprintf(stderr, "hugevmctl:   %s: %" PRId64 "%s%s pages, %s%s%s\n",
-                                        proto_get_str(e, PROTO_F_SIZE, "?"), proto_get_int(e, PROTO_F_PAGES, 0),
-                                        proto_has_int(e, PROTO_F_TARGET) ? " of " : "",
-                                        proto_has_int(e, PROTO_F_TARGET) ? json_object_get_string(proto_get(e, PROTO_F_TARGET)) : "",
-                                        proto_get_str(e, PROTO_F_STATE, "?"),
-                                        *proto_get_str(e, PROTO_F_REASON, "") ? ": " : "", proto_get_str(e, PROTO_F_REASON, ""));
+        for (size_t i = 0; i < proto_array_len(list); i++) {
+                json_object *e = json_object_array_get_idx(list, i);
+                if (json_object_is_type(e, json_type_string))
+                        fprintf(stderr, "hugevmctl:   %s\n", json_object_get_string(e));
+                else if (proto_get(e, PROTO_F_STATE)) { /* a POOL */
+                        const char *reason = proto_get_str(e, PROTO_F_REASON, "");
+                        int64_t pages = proto_get_int(e, PROTO_F_PAGES, 0);
+                        if (proto_has_int(e, PROTO_F_TARGET))
+                                fprintf(stderr, "hugevmctl:   %s: %" PRId64 " of %" PRId64 " %s, ", proto_get_str(e, PROTO_F_SIZE, "?"),
+                                        pages, proto_get_int(e, PROTO_F_TARGET, 0), ctl_pages(proto_get_int(e, PROTO_F_TARGET, 0)));
                         else
-                                fprintf(stderr, "hugevmctl:   %s\n", json_object_to_json_string(e));
-                        /* Per-node targets: the pool has none, its nodes do. */
-                        json_object *nodes = proto_get(e, PROTO_F_NODES);
-                        for (size_t k = 0; proto_get(e, PROTO_F_STATE) && nodes && json_object_is_type(nodes, json_type_array) &&
-                                           k < json_object_array_length(nodes); k++) {
-                                json_object *n = json_object_array_get_idx(nodes, k);
-                                if (proto_has_int(n, PROTO_F_TARGET))
-                                        fprintf(stderr, "hugevmctl:     node %" PRId64 ": %" PRId64 " of %" PRId64 " pages, %s\n",
-                                                proto_get_int(n, PROTO_F_NODE, -1), proto_get_int(n, PROTO_F_PAGES, 0),
-                                                proto_get_int(n, PROTO_F_TARGET, 0), proto_get_str(n, PROTO_F_STATE, "?"));
-                        }
+                                fprintf(stderr, "hugevmctl:   %s: %" PRId64 " %s, ", proto_get_str(e, PROTO_F_SIZE, "?"), pages,
+                                        ctl_pages(pages));
+                        fprintf(stderr, "%s%s%s\n", proto_get_str(e, PROTO_F_STATE, "?"), *reason ? ": " : "", reason);
+                } else
+                        fprintf(stderr, "hugevmctl:   %s\n", json_object_to_json_string(e));
+                /* Per-node targets: the pool has none, its nodes do. */
+                json_object *nodes = proto_get(e, PROTO_F_STATE) ? proto_get(e, PROTO_F_NODES) : NULL;
+                for (size_t k = 0; k < proto_array_len(nodes); k++) {
+                        json_object *n = json_object_array_get_idx(nodes, k);
+                        int64_t target = proto_get_int(n, PROTO_F_TARGET, 0);
+                        if (proto_has_int(n, PROTO_F_TARGET))
+                                fprintf(stderr, "hugevmctl:     node %" PRId64 ": %" PRId64 " of %" PRId64 " %s, %s\n",
+                                        proto_get_int(n, PROTO_F_NODE, -1), proto_get_int(n, PROTO_F_PAGES, 0),
+                                        target, ctl_pages(target), proto_get_str(n, PROTO_F_STATE, "?"));
                 }
         }
         switch (code) {
@@ -305,32 +321,36 @@ static int report_error(struct ctx *c, const char *method, json_object *err)
                 return EXIT_SHORTFALL;
         case PROTO_ERR_INVALID_PARAMS:
                 return EXIT_USAGE;
+        case PROTO_ERR_UNSUPPORTED:
+                /* A size or node this machine lacks is a bad argument; a
+                 * kernel without HVO is not. */
+                return strcmp(method, PROTO_M_VMEMMAP_SET) == 0 ? EXIT_ERROR : EXIT_USAGE;
         default:
                 return EXIT_ERROR;
         }
 }
 
-/* Report a failure to reach the daemon or to read its reply to method. */
-static int transport_error(struct ctx *c, const char *method, int r, int timeout_ms)
+/* Report a failure to reach the daemon or to read its reply. */
+static int transport_error(struct ctx *c, int r, int timeout_ms)
 {
         finish_bar(c);
         switch (r) {
         case -ETIMEDOUT:
-                ctl_errorf("hugevmd at %s did not answer %s within %d s", c->o.socket, method, timeout_ms / 1000);
+                ctl_errorf("cannot %s: hugevmd at %s did not answer within %d s", c->doing, c->o.socket, timeout_ms / 1000);
                 return EXIT_UNREACHABLE;
         case -ECONNRESET:
         case -EPIPE:
-                ctl_errorf("hugevmd at %s closed the connection before answering %s", c->o.socket, method);
+                ctl_errorf("cannot %s: hugevmd at %s closed the connection before answering", c->doing, c->o.socket);
                 return EXIT_UNREACHABLE;
         case -EBADMSG:
-                ctl_errorf("hugevmd at %s sent a reply to %s that is not a JSON object", c->o.socket, method);
+                ctl_errorf("cannot %s: hugevmd at %s sent a reply that is not a JSON object", c->doing, c->o.socket);
                 return EXIT_ERROR;
         case -EMSGSIZE:
-                ctl_errorf("hugevmd at %s sent a reply to %s longer than %u bytes", c->o.socket, method,
-                       (unsigned)CTL_MAX_REPLY_LINE);
+                ctl_errorf("cannot %s: hugevmd at %s sent a reply longer than %u bytes", c->doing, c->o.socket,
+                           (unsigned)CTL_MAX_REPLY_LINE);
                 return EXIT_ERROR;
         default:
-                ctl_errorf("%s via %s: %s", method, c->o.socket, strerror(-r));
+                ctl_errorf("cannot %s: talking to hugevmd at %s: %s", c->doing, c->o.socket, strerror(-r));
                 return EXIT_UNREACHABLE;
         }
 }
@@ -344,7 +364,7 @@ static int send_request(struct ctx *c, const char *method, json_object *params, 
                 return ex;
         }
         int r = ctl_send(&c->conn, method, params, ret_id);
-        return r < 0 ? transport_error(c, method, r, 0) : EXIT_OK;
+        return r < 0 ? transport_error(c, r, 0) : EXIT_OK;
 }
 
 /* The reply to request id. On EXIT_OK, *ret_result is a new reference to the
@@ -355,13 +375,13 @@ static int await_result(struct ctx *c, const char *method, int64_t id, int timeo
         json_object *reply;
         int r = ctl_await(&c->conn, id, timeout_ms, notify, c, &reply);
         if (r < 0)
-                return transport_error(c, method, r, timeout_ms);
+                return transport_error(c, r, timeout_ms);
         json_object *err = proto_get(reply, PROTO_F_ERROR), *result = proto_get(reply, PROTO_F_RESULT);
         int ex = EXIT_OK;
         if (err)
                 ex = report_error(c, method, err);
         else if (!result) {
-                ctl_errorf("hugevmd's reply to %s has neither %s nor %s", method, PROTO_F_RESULT, PROTO_F_ERROR);
+                ctl_errorf("cannot %s: hugevmd's reply has neither %s nor %s", c->doing, PROTO_F_RESULT, PROTO_F_ERROR);
                 ex = EXIT_ERROR;
         } else
                 *ret_result = json_object_get(result);
@@ -397,47 +417,148 @@ static void print_state(json_object *o)
         printf("%s%s%s\n", proto_get_str(o, PROTO_F_STATE, "?"), *reason ? ": " : "", reason);
 }
 
-/* "14.0 MiB", "14.0 MiB (estimated)" when the model's, "-" when not known. */
-static void fmt_saved(json_object *o, char *buf, size_t len)
+/* "14.0 MiB", "~14.0 MiB" when it is the model's estimate, "-" when not known. */
+static const char *fmt_saved(json_object *o, char *buf, size_t len)
 {
         char h[32];
-        if (!proto_has_int(o, PROTO_F_SAVED_BYTES)) {
+        if (!proto_has_int(o, PROTO_F_SAVED_BYTES))
                 snprintf(buf, len, "-");
-                return;
-        }
-        snprintf(buf, len, "%s%s", human_bytes((uint64_t)proto_get_int(o, PROTO_F_SAVED_BYTES, 0), h, sizeof(h)),
-                 proto_get_bool(o, PROTO_F_SAVED_EXACT, true) ? "" : " (estimated)");
+        else
+                snprintf(buf, len, "%s%s", proto_get_bool(o, PROTO_F_SAVED_EXACT, true) ? "" : "~",
+                         human_bytes((uint64_t)proto_get_int(o, PROTO_F_SAVED_BYTES, 0), h, sizeof(h)));
+        return buf;
 }
 
-static void print_pools_table(json_object *pools)
+/* The status table's columns. The default ones fit 80 columns. */
+enum col { COL_SIZE, COL_NODE, COL_PAGES, COL_FREE, COL_RESV, COL_SURPLUS, COL_OVERCOMMIT, COL_TARGET,
+           COL_SOURCE, COL_BYTES, COL_OPTIMIZED, COL_SAVED, COL_STATE, COL_REASON, N_COLS };
+static const struct column {
+        const char *name;
+        const char *count;    /* the POOL's (or NODE's) count it shows; NULL: see cell() */
+        int flags;            /* SCOLS_FL_* */
+        bool dflt;
+} columns[N_COLS] = {
+        [COL_SIZE]       = { "SIZE",       NULL,                    0,              true },
+        [COL_NODE]       = { "NODE",       NULL,                    0,              true },
+        [COL_PAGES]      = { "PAGES",      PROTO_F_PAGES,           SCOLS_FL_RIGHT, true },
+        [COL_FREE]       = { "FREE",       PROTO_F_FREE,            SCOLS_FL_RIGHT, true },
+        [COL_RESV]       = { "RESV",       PROTO_F_RESERVED,        SCOLS_FL_RIGHT, true },
+        [COL_SURPLUS]    = { "SURPLUS",    PROTO_F_SURPLUS,         SCOLS_FL_RIGHT, false },
+        [COL_OVERCOMMIT] = { "OVERCOMMIT", PROTO_F_OVERCOMMIT,      SCOLS_FL_RIGHT, false },
+        [COL_TARGET]     = { "TARGET",     PROTO_F_TARGET,          SCOLS_FL_RIGHT, true },
+        [COL_SOURCE]     = { "SOURCE",     NULL,                    0,              false },
+        [COL_BYTES]      = { "BYTES",      NULL,                    SCOLS_FL_RIGHT, true },
+        [COL_OPTIMIZED]  = { "OPTIMIZED",  PROTO_F_OPTIMIZED_PAGES, SCOLS_FL_RIGHT, false },
+        [COL_SAVED]      = { "SAVED",      NULL,                    SCOLS_FL_RIGHT, true },
+        [COL_STATE]      = { "STATE",      NULL,                    0,              true },
+        [COL_REASON]     = { "REASON",     NULL,                    SCOLS_FL_TRUNC, true },
+};
+#define MAX_COLS 64
+
+/* -o's list ("PAGES,free", "+BYTES": added to the default), or the default
+ * or --wide's every column. Returns how many went to cols, or -1 (reported). */
+static int parse_columns(const struct opts *o, enum col *cols)
 {
-        printf("%-10s %-4s %8s %8s %8s %8s %8s %9s %-22s %s\n",
-               "SIZE", "NODE", "PAGES", "FREE", "RESV", "SURPLUS", "TARGET", "OPTIMIZED", "SAVED", "STATE");
-        for (size_t i = 0; i < json_object_array_length(pools); i++) {
-                json_object *p = json_object_array_get_idx(pools, i);
-                char a[32], b[32], d[32], e[32], f[32], g[32], h[32], saved[48];
-                fmt_saved(p, saved, sizeof(saved));
-                printf("%-10s %-4s %8s %8s %8s %8s %8s %9s %-22s ",
-                       proto_get_str(p, PROTO_F_SIZE, "?"), "all",
-                       fmt_count(p, PROTO_F_PAGES, a, sizeof(a)), fmt_count(p, PROTO_F_FREE, b, sizeof(b)),
-                       fmt_count(p, PROTO_F_RESERVED, d, sizeof(d)), fmt_count(p, PROTO_F_SURPLUS, e, sizeof(e)),
-                       fmt_count(p, PROTO_F_TARGET, f, sizeof(f)), fmt_count(p, PROTO_F_OPTIMIZED_PAGES, g, sizeof(g)),
-                       saved);
-                print_state(p);
-                json_object *nodes = proto_get(p, PROTO_F_NODES);
-                for (size_t k = 0; nodes && json_object_is_type(nodes, json_type_array) &&
-                                   k < json_object_array_length(nodes); k++) {
-                        json_object *n = json_object_array_get_idx(nodes, k);
-                        fmt_saved(n, saved, sizeof(saved));
-                        printf("%-10s %-4s %8s %8s %8s %8s %8s %9s %-22s ", "",
-                               fmt_count(n, PROTO_F_NODE, h, sizeof(h)),
-                               fmt_count(n, PROTO_F_PAGES, a, sizeof(a)), fmt_count(n, PROTO_F_FREE, b, sizeof(b)),
-                               "-", fmt_count(n, PROTO_F_SURPLUS, e, sizeof(e)),
-                               fmt_count(n, PROTO_F_TARGET, f, sizeof(f)), fmt_count(n, PROTO_F_OPTIMIZED_PAGES, g, sizeof(g)),
-                               saved);
-                        print_state(n);
+        int n = 0;
+        const char *list = o->output;
+        if (o->wide || !list || *list == '+')
+                for (enum col k = 0; k < N_COLS; k++)
+                        if (o->wide || columns[k].dflt)
+                                cols[n++] = k;
+        if (!list)
+                return n;
+        list += *list == '+';
+        for (const char *p = list; *p; p += *p == ',') {
+                size_t len = strcspn(p, ","), k;
+                for (k = 0; k < N_COLS; k++)
+                        if (strlen(columns[k].name) == len && strncasecmp(p, columns[k].name, len) == 0)
+                                break;
+                if (k == N_COLS || n == MAX_COLS) {
+                        ctl_errorf(k == N_COLS ? "unknown column '%.*s' (see --help)" : "too many columns from '%.*s' on",
+                                   (int)len, p);
+                        return -1;
                 }
+                cols[n++] = (enum col)k;
+                p += len;
         }
+        if (n == 0)
+                ctl_errorf("--output names no column (see --help)");
+        return n ? n : -1;
+}
+
+/* One cell: of the pool's row (node NULL) or of one of its nodes' rows. */
+static const char *cell(enum col col, json_object *pool, json_object *node, bool raw, char *buf, size_t len)
+{
+        json_object *o = node ? node : pool;
+        uint64_t size = (uint64_t)proto_get_int(pool, PROTO_F_SIZE_BYTES, 0), pages = (uint64_t)proto_get_int(o, PROTO_F_PAGES, 0);
+        switch (col) {
+        case COL_SIZE: /* once per pool, but in every row where scripts read it */
+                return node && !raw ? "" : proto_get_str(pool, PROTO_F_SIZE, "?");
+        case COL_NODE:
+                return node ? fmt_count(node, PROTO_F_NODE, buf, len) : "all";
+        case COL_BYTES:
+                if (!proto_has_int(o, PROTO_F_PAGES) || !size || pages > UINT64_MAX / size)
+                        return "-";
+                return human_bytes(pages * size, buf, len);
+        case COL_SAVED:
+                return fmt_saved(o, buf, len);
+        case COL_SOURCE: /* the pool's, also for the targets of its nodes */
+                return node && !proto_has_int(node, PROTO_F_TARGET) ? "-" : proto_get_str(pool, PROTO_F_SOURCE, "-");
+        case COL_STATE:
+                return proto_get_str(o, PROTO_F_STATE, "-");
+        case COL_REASON:
+                return proto_get_str(o, PROTO_F_REASON, "");
+        default:
+                return fmt_count(o, columns[col].count, buf, len);
+        }
+}
+
+static int add_row(struct libscols_table *tb, const enum col *cols, int ncols, json_object *pool, json_object *node,
+                   bool raw, bool *estimated)
+{
+        struct libscols_line *ln = scols_table_new_line(tb, NULL);
+        if (!ln)
+                return -ENOMEM;
+        for (int i = 0; i < ncols; i++) {
+                char buf[64];
+                if (scols_line_set_data(ln, (size_t)i, cell(cols[i], pool, node, raw, buf, sizeof(buf))) < 0)
+                        return -ENOMEM;
+                if (cols[i] == COL_SAVED && proto_has_int(node ? node : pool, PROTO_F_SAVED_BYTES))
+                        *estimated |= !proto_get_bool(node ? node : pool, PROTO_F_SAVED_EXACT, true);
+        }
+        return 0;
+}
+
+/* The pools, a row per pool and one per node, as lsblk draws its tables. */
+static int print_pools_table(const struct opts *o, json_object *pools)
+{
+        enum col cols[MAX_COLS];
+        int ncols = parse_columns(o, cols), r = -ENOMEM;
+        bool estimated = false;
+        struct libscols_table *tb = scols_new_table();
+        if (ncols < 0 || !tb)
+                goto out;
+        scols_table_enable_raw(tb, o->raw);
+        scols_table_enable_noheadings(tb, o->noheadings);
+        for (int i = 0; i < ncols; i++)
+                if (!scols_table_new_column(tb, columns[cols[i]].name, 0, columns[cols[i]].flags))
+                        goto out;
+        for (size_t i = 0; i < proto_array_len(pools); i++) {
+                json_object *p = json_object_array_get_idx(pools, i), *nodes = proto_get(p, PROTO_F_NODES);
+                if ((r = add_row(tb, cols, ncols, p, NULL, o->raw, &estimated)) < 0)
+                        goto out;
+                for (size_t k = 0; k < proto_array_len(nodes); k++)
+                        if ((r = add_row(tb, cols, ncols, p, json_object_array_get_idx(nodes, k), o->raw, &estimated)) < 0)
+                                goto out;
+        }
+        r = scols_print_table(tb);
+        if (r == 0 && estimated && !o->raw && !o->noheadings)
+                printf("~: estimated from hugevmd's model of HVO, not measured by the kernel\n");
+out:
+        scols_unref_table(tb);
+        if (r < 0 && ncols >= 0)
+                ctl_errorf("cannot print the table: %s", strerror(-r));
+        return r;
 }
 
 static void print_hvo(json_object *hvo)
@@ -447,18 +568,16 @@ static void print_hvo(json_object *hvo)
                 return;
         }
         const char *boot = proto_get_str(hvo, PROTO_F_BOOT_PARAM, NULL);
-        printf("HVO: %s (boot parameter %s%s), kernel %s, %" PRId64 " vmemmap page%s kept per hugepage\n",
-               proto_get_bool(hvo, PROTO_F_ENABLED, false) ? "on" : "off",
-               boot ? "hugetlb_free_vmemmap=" : "not set", boot ? boot : "",
-               proto_get_str(hvo, PROTO_F_KERNEL, "?"), proto_get_int(hvo, PROTO_F_RESERVE_PAGES, 0),
-               proto_get_int(hvo, PROTO_F_RESERVE_PAGES, 0) == 1 ? "" : "s");
+        printf("HVO: %s (boot parameter %s%s), kernel %s\n", proto_get_bool(hvo, PROTO_F_ENABLED, false) ? "on" : "off",
+               boot ? "hugetlb_free_vmemmap=" : "not set", boot ? boot : "", proto_get_str(hvo, PROTO_F_KERNEL, "?"));
         json_object *sizes = proto_get(hvo, PROTO_F_SIZES);
         for (size_t i = 0; sizes && json_object_is_type(sizes, json_type_array) && i < json_object_array_length(sizes); i++) {
                 json_object *s = json_object_array_get_idx(sizes, i);
                 char b[32];
                 if (proto_get_bool(s, PROTO_F_ELIGIBLE, false))
-                        printf("  %-10s %" PRId64 " vmemmap pages per hugepage, saves %s each\n",
+                        printf("  %-10s %" PRId64 " vmemmap pages per hugepage, %" PRId64 " kept: saves %s each\n",
                                proto_get_str(s, PROTO_F_SIZE, "?"), proto_get_int(s, PROTO_F_VMEMMAP_PAGES, 0),
+                               proto_get_int(hvo, PROTO_F_RESERVE_PAGES, 0),
                                human_bytes((uint64_t)proto_get_int(s, PROTO_F_SAVED_PER_PAGE, 0), b, sizeof(b)));
                 else
                         printf("  %-10s not eligible\n", proto_get_str(s, PROTO_F_SIZE, "?"));
@@ -472,11 +591,14 @@ static void print_measured(json_object *m)
                 return;
         }
         char a[32], b[32];
-        printf("Measured saving: %s (kernel memmap counters: %" PRId64 " of %" PRId64 " vmemmap pages freed); model %s: %s\n",
+        bool agrees = proto_get_bool(m, PROTO_F_AGREES, false);
+        printf("Measured saving: %s (%" PRId64 " of %" PRId64 " vmemmap pages freed), model: %s\n",
                human_bytes((uint64_t)proto_get_int(m, PROTO_F_SAVED_BYTES, 0), a, sizeof(a)),
                proto_get_int(m, PROTO_F_SAVED_PAGES, 0), proto_get_int(m, PROTO_F_BASELINE_PAGES, 0),
-               human_bytes((uint64_t)proto_get_int(m, PROTO_F_MODEL_SAVED, 0), b, sizeof(b)),
-               proto_get_bool(m, PROTO_F_AGREES, false) ? "agree" : "DISAGREE");
+               agrees ? "agree" : "DISAGREE");
+        if (!agrees)
+                printf("  hugevmd's model of HVO says %s\n",
+                       human_bytes((uint64_t)proto_get_int(m, PROTO_F_MODEL_SAVED, 0), b, sizeof(b)));
 }
 
 static void print_mounts(json_object *pools)
@@ -513,18 +635,28 @@ static void print_shm(json_object *shm)
                 printf("SysV shm: %s\n", error);
 }
 
-static void print_status(json_object *st)
+/* A STATUS: the daemon's, or the kernel's alone (kernel_status), which lacks
+ * what only the daemon knows (those parts are left out). --raw and
+ * --noheadings are for scripts: the table alone. */
+static int print_status(const struct opts *o, json_object *st)
 {
         json_object *pools = proto_get(st, PROTO_F_POOLS);
-        if (pools && json_object_is_type(pools, json_type_array) && json_object_array_length(pools) > 0)
-                print_pools_table(pools);
-        else
+        if (proto_array_len(pools) > 0) {
+                if (print_pools_table(o, pools) < 0)
+                        return EXIT_ERROR;
+        } else
                 printf("No hugepage sizes on this machine.\n");
+        if (o->raw || o->noheadings)
+                return EXIT_OK;
         print_hvo(proto_get(st, PROTO_F_HVO));
-        print_measured(proto_get(st, PROTO_F_MEASURED));
+        if (proto_get(st, PROTO_F_MEASURED))
+                print_measured(proto_get(st, PROTO_F_MEASURED));
         print_mounts(pools);
-        print_shm(proto_get(st, PROTO_F_SHM));
-        printf("%s\n", proto_get_bool(st, PROTO_F_CONVERGED, false) ? "All pools converged." : "Not all pools converged.");
+        if (proto_get(st, PROTO_F_SHM))
+                print_shm(proto_get(st, PROTO_F_SHM));
+        if (proto_get(st, PROTO_F_CONVERGED))
+                printf("%s\n", proto_get_bool(st, PROTO_F_CONVERGED, false) ? "All pools converged." : "Not all pools converged.");
+        return EXIT_OK;
 }
 
 /* Exit code for a POOL: 4 if it is degraded or short of its target. */
@@ -567,9 +699,10 @@ static void print_notification(struct ctx *c, json_object *msg)
                 snprintf(node, sizeof(node), " node %" PRId64, proto_get_int(p, PROTO_F_NODE, 0));
 
         if (strcmp(method, PROTO_N_PROGRESS) == 0)
-                printf("%s %s %s%s: %" PRId64 "/%" PRId64 " pages (from %" PRId64 ")\n", ts, method,
+                printf("%s %s %s%s: %" PRId64 "/%" PRId64 " %s (from %" PRId64 ")\n", ts, method,
                        proto_get_str(p, PROTO_F_SIZE, "?"), node, proto_get_int(p, PROTO_F_CURRENT, 0),
-                       proto_get_int(p, PROTO_F_TARGET, 0), proto_get_int(p, PROTO_F_FROM, 0));
+                       proto_get_int(p, PROTO_F_TARGET, 0), ctl_pages(proto_get_int(p, PROTO_F_TARGET, 0)),
+                       proto_get_int(p, PROTO_F_FROM, 0));
         else if (strcmp(method, PROTO_N_POOL_CHANGED) == 0) {
                 const char *reason = proto_get_str(p, PROTO_F_REASON, "");
                 printf("%s %s %s%s: %s%s%s%s\n", ts, method, proto_get_str(p, PROTO_F_SIZE, "?"), node,
@@ -603,7 +736,8 @@ static void on_progress(json_object *msg, void *userdata)
         if (proto_has_int(p, PROTO_F_NODE))
                 snprintf(node, sizeof(node), " node %" PRId64, proto_get_int(p, PROTO_F_NODE, 0));
         if (!c->tty) {
-                fprintf(stderr, "%s%s: %" PRId64 "/%" PRId64 " pages\n", proto_get_str(p, PROTO_F_SIZE, "?"), node, cur, target);
+                fprintf(stderr, "%s%s: %" PRId64 "/%" PRId64 " %s\n", proto_get_str(p, PROTO_F_SIZE, "?"), node, cur, target,
+                        ctl_pages(target));
                 return;
         }
         int64_t span = llabs(target - from), done = llabs(cur - from);
@@ -615,25 +749,52 @@ static void on_progress(json_object *msg, void *userdata)
         for (int i = 0; i < WIDTH; i++)
                 bar[i] = i < pct * WIDTH / 100 ? '#' : '-';
         bar[WIDTH] = '\0';
-        fprintf(stderr, "\r\033[K%s%s [%s] %3d%% %" PRId64 "/%" PRId64 " pages",
-                proto_get_str(p, PROTO_F_SIZE, "?"), node, bar, pct, cur, target);
+        fprintf(stderr, "\r\033[K%s%s [%s] %3d%% %" PRId64 "/%" PRId64 " %s",
+                proto_get_str(p, PROTO_F_SIZE, "?"), node, bar, pct, cur, target, ctl_pages(target));
         c->bar_drawn = true;
 }
 
 /* ---- Commands --------------------------------------------------------------- */
 
+static int show_status(struct ctx *c, json_object *st)
+{
+        if (!c->o.json)
+                return print_status(&c->o, st);
+        print_json(st);
+        return EXIT_OK;
+}
+
+/* hugeadm works without a daemon, so does status: the kernel's pools, read
+ * here, and exit 3 all the same (the daemon is not there to keep them). */
+static int status_from_kernel(struct ctx *c, int connect_error)
+{
+        json_object *st;
+        ctl_errorf("hugevmd is not running: showing the kernel's pools only (cannot connect to %s: %s)", c->o.socket,
+                   strerror(-connect_error));
+        int r = kernel_status(c->o.root, &st);
+        if (r < 0) {
+                ctl_errorf("cannot read the kernel's pools under %s: %s", c->o.root, strerror(-r));
+                return EXIT_UNREACHABLE;
+        }
+        show_status(c, st);
+        json_object_put(st);
+        return EXIT_UNREACHABLE;
+}
+
 static int cmd_status(struct ctx *c)
 {
         json_object *st = NULL;
+        snprintf(c->doing, sizeof(c->doing), "show the status");
+        int r = try_connect(c);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                return status_from_kernel(c, r);
+        if (r < 0)
+                return unreachable(c, r);
         int ex = call(c, PROTO_M_STATUS, NULL, REPLY_TIMEOUT_MS, NULL, &st);
-        if (ex != EXIT_OK)
-                return ex;
-        if (c->o.json)
-                print_json(st);
-        else
-                print_status(st);
+        if (ex == EXIT_OK)
+                ex = show_status(c, st);
         json_object_put(st);
-        return EXIT_OK;
+        return ex;
 }
 
 static int wait_converged(struct ctx *c, int timeout_ms, json_object **ret_status)
@@ -652,28 +813,53 @@ static void print_pool_line(json_object *pool)
         json_object *nodes = proto_get(pool, PROTO_F_NODES);
         bool node_targets = false;
         /* Per-node targets: the pool's own target is null, so show the nodes'. */
-        for (size_t k = 0; !proto_has_int(pool, PROTO_F_TARGET) && nodes && json_object_is_type(nodes, json_type_array) &&
-                           k < json_object_array_length(nodes); k++) {
+        for (size_t k = 0; !proto_has_int(pool, PROTO_F_TARGET) && k < proto_array_len(nodes); k++) {
                 json_object *n = json_object_array_get_idx(nodes, k);
                 if (!proto_has_int(n, PROTO_F_TARGET))
                         continue;
-                printf("%s%snode %s: %s of %s pages", node_targets ? "" : proto_get_str(pool, PROTO_F_SIZE, "?"),
+                printf("%s%snode %s: %s of %s %s", node_targets ? "" : proto_get_str(pool, PROTO_F_SIZE, "?"),
                        node_targets ? ", " : ": ",
                        json_object_get_string(proto_get(n, PROTO_F_NODE)),
-                       fmt_count(n, PROTO_F_PAGES, a, sizeof(a)), fmt_count(n, PROTO_F_TARGET, b, sizeof(b)));
+                       fmt_count(n, PROTO_F_PAGES, a, sizeof(a)), fmt_count(n, PROTO_F_TARGET, b, sizeof(b)),
+                       ctl_pages(proto_get_int(n, PROTO_F_TARGET, 0)));
                 node_targets = true;
         }
         if (node_targets)
                 printf(", ");
         else
-                printf("%s: %s of target %s pages, ", proto_get_str(pool, PROTO_F_SIZE, "?"),
-                       fmt_count(pool, PROTO_F_PAGES, a, sizeof(a)), fmt_count(pool, PROTO_F_TARGET, b, sizeof(b)));
+                printf("%s: %s of target %s %s, ", proto_get_str(pool, PROTO_F_SIZE, "?"),
+                       fmt_count(pool, PROTO_F_PAGES, a, sizeof(a)), fmt_count(pool, PROTO_F_TARGET, b, sizeof(b)),
+                       ctl_pages(proto_get_int(pool, PROTO_F_TARGET, 2)));
         print_state(pool);
+}
+
+/* A size as the operator wrote it, or "default"/"DEFAULT" (hugeadm's word)
+ * for the kernel's default hugepage size, as its label into buf. */
+static int resolve_size(struct ctx *c, const char *text, char *buf, size_t len)
+{
+        uint64_t v;
+        if (strcasecmp(text, "default") == 0) {
+                int r = kernel_default_size_kb(c->o.root, &v);
+                if (r < 0) {
+                        ctl_errorf("cannot read the kernel's default hugepage size (Hugepagesize in %s/proc/meminfo): %s",
+                                   strcmp(c->o.root, "/") ? c->o.root : "", strerror(-r));
+                        return EXIT_ERROR;
+                }
+                vmm_size_label(v, buf, len);
+                return EXIT_OK;
+        }
+        if (vmm_size_parse(text, &v) < 0 || (size_t)snprintf(buf, len, "%s", text) >= len) {
+                ctl_errorf("invalid page size '%s' (want a size like 2M, 2MB, 2048kB, 1G, or default)", text);
+                return EXIT_USAGE;
+        }
+        return EXIT_OK;
 }
 
 /* What 'set' was asked to do, checked. */
 struct set_args {
-        const char *size;        /* as given: the daemon parses it the same way */
+        char size[64];           /* as given (the daemon parses it the same way), or the default's label */
+        const char *amount;      /* as given */
+        int sign;                /* +1, -1: change the target by pages/bytes; 0: set it */
         uint64_t pages, bytes;   /* exactly one is not UINT64_MAX */
         int node;                /* -1: the whole pool */
         int timeout_ms;          /* -1: wait without a limit */
@@ -681,18 +867,17 @@ struct set_args {
 
 static int set_parse(struct ctx *c, struct set_args *a)
 {
-        uint64_t size_bytes, node = 0;
+        uint64_t node = 0;
         *a = (struct set_args){ .pages = UINT64_MAX, .bytes = UINT64_MAX, .node = -1, .timeout_ms = -1 };
         if (c->o.nargs != 3) {
                 ctl_errorf("set needs SIZE and PAGES|BYTES, e.g. 'hugevmctl set 2M 512' (see --help)");
                 return EXIT_USAGE;
         }
-        a->size = c->o.args[1];
-        if (vmm_size_parse(a->size, &size_bytes) < 0) {
-                ctl_errorf("invalid page size '%s' (want a size like 2M, 2MB, 2048kB or 1G)", a->size);
-                return EXIT_USAGE;
-        }
-        if (parse_amount(c->o.args[2], &a->pages, &a->bytes) < 0)
+        int ex = resolve_size(c, c->o.args[1], a->size, sizeof(a->size));
+        if (ex != EXIT_OK)
+                return ex;
+        a->amount = c->o.args[2];
+        if (parse_amount(a->amount, &a->sign, &a->pages, &a->bytes) < 0)
                 return EXIT_USAGE;
         if (c->o.node && vmm_count_parse(c->o.node, &node) < 0) {
                 ctl_errorf("invalid node '%s' (want a node number like 0)", c->o.node);
@@ -714,6 +899,59 @@ static int set_parse(struct ctx *c, struct set_args *a)
                 ctl_errorf("--dry-run and --wait do not go together: a dry run changes nothing to wait for");
                 return EXIT_USAGE;
         }
+        char node_text[48] = "";
+        if (a->node >= 0)
+                snprintf(node_text, sizeof(node_text), " on node %d", a->node);
+        snprintf(c->doing, sizeof(c->doing), "%s the %s pool%s %s %s%s%s", a->sign ? "change" : "set", a->size, node_text,
+                 a->sign ? "by" : "to", a->amount, a->pages == UINT64_MAX ? "" : " ",
+                 a->pages == UINT64_MAX ? "" : ctl_pages((int64_t)a->pages));
+        return EXIT_OK;
+}
+
+/* What holds the target set_args is about: the POOL, or its NODE; NULL when
+ * the pool has no such node. */
+static json_object *target_holder(json_object *pool, int node)
+{
+        json_object *nodes = proto_get(pool, PROTO_F_NODES);
+        if (node < 0)
+                return pool;
+        for (size_t k = 0; k < proto_array_len(nodes); k++)
+                if (proto_get_int(json_object_array_get_idx(nodes, k), PROTO_F_NODE, -1) == node)
+                        return json_object_array_get_idx(nodes, k);
+        return NULL;
+}
+
+/* +N/-N: from the target in force (of the pool, or of its node with --node),
+ * or, when there is none, from the pages it has now, as hugeadm's
+ * --pool-pages-min SIZE:+N counts from the pool's minimum. */
+static int set_relative(struct ctx *c, struct set_args *a, json_object *pool)
+{
+        json_object *h = target_holder(pool, a->node);
+        uint64_t size = (uint64_t)proto_get_int(pool, PROTO_F_SIZE_BYTES, 0), delta = a->pages;
+        if (!h) {
+                ctl_errorf("cannot %s: node %d does not exist on this machine", c->doing, a->node);
+                return EXIT_USAGE;
+        }
+        bool has_target = proto_has_int(h, PROTO_F_TARGET);
+        uint64_t base = (uint64_t)proto_get_int(h, has_target ? PROTO_F_TARGET : PROTO_F_PAGES, 0);
+        if (a->pages == UINT64_MAX) {
+                if (!size || a->bytes % size) {
+                        ctl_errorf("cannot %s: %s is not a whole number of %s pages", c->doing, a->amount, a->size);
+                        return EXIT_USAGE;
+                }
+                delta = a->bytes / size;
+        }
+        if (a->sign < 0 && delta > base) {
+                ctl_errorf("cannot %s: %s %" PRIu64 " %s, fewer than %" PRIu64, c->doing,
+                           has_target ? "its target is" : "it has no target and has", base, ctl_pages((int64_t)base), delta);
+                return EXIT_USAGE;
+        }
+        if (a->sign > 0 && delta > (uint64_t)INT64_MAX - base) {
+                ctl_errorf("cannot %s: out of range", c->doing);
+                return EXIT_USAGE;
+        }
+        a->pages = a->sign > 0 ? base + delta : base - delta;
+        a->bytes = UINT64_MAX;
         return EXIT_OK;
 }
 
@@ -746,29 +984,39 @@ static json_object *set_wait_params(const struct set_args *a)
         return params;
 }
 
-/* A dry run shows the change, so it needs the pool as it is now. */
-static int set_dry_run(struct ctx *c, const struct set_args *a)
+/* "512 pages", "1 page", or "none" for a null target. */
+static const char *fmt_target(json_object *o, char *buf, size_t len)
 {
-        json_object *gp = json_object_new_object(), *before, *pool;
-        json_object_object_add(gp, PROTO_F_SIZE, json_object_new_string(a->size));
-        int ex = call(c, PROTO_M_POOL_GET, gp, REPLY_TIMEOUT_MS, NULL, &before);
+        if (!proto_has_int(o, PROTO_F_TARGET))
+                return "none";
+        int64_t t = proto_get_int(o, PROTO_F_TARGET, 0);
+        snprintf(buf, len, "%" PRId64 " %s", t, ctl_pages(t));
+        return buf;
+}
+
+/* A dry run shows the change against the pool as it was (before). */
+static int set_dry_run(struct ctx *c, const struct set_args *a, json_object *before)
+{
+        json_object *pool;
+        int ex = call(c, PROTO_M_POOL_SET, set_params(c, a), REPLY_TIMEOUT_MS, on_progress, &pool);
         if (ex != EXIT_OK)
                 return ex;
-        ex = call(c, PROTO_M_POOL_SET, set_params(c, a), REPLY_TIMEOUT_MS, on_progress, &pool);
-        if (ex != EXIT_OK) {
-                json_object_put(before);
-                return ex;
-        }
-        char was[32], will[32], now[32];
+        json_object *was = target_holder(before, a->node), *will = target_holder(pool, a->node);
+        char name[96], t0[48], t1[48];
+        int64_t has = proto_get_int(was, PROTO_F_PAGES, 0);
+        snprintf(name, sizeof(name), "%s%s%s", proto_get_str(pool, PROTO_F_SIZE, a->size), c->o.node ? " node " : "",
+                 c->o.node ? c->o.node : "");
+        fmt_target(was, t0, sizeof(t0));
+        fmt_target(will, t1, sizeof(t1));
         if (c->o.json)
                 print_json(pool);
+        else if (strcmp(t0, t1) != 0)
+                printf("dry run: %s target would change from %s to %s (it has %" PRId64 " now); nothing changed\n",
+                       name, t0, t1, has);
+        else if (proto_get_int(will, PROTO_F_TARGET, -1) == has)
+                printf("dry run: %s already has %s: nothing to change\n", name, t1);
         else
-                printf("dry run: %s%s%s target would change from %s to %s pages (the pool has %s); nothing changed\n",
-                       proto_get_str(pool, PROTO_F_SIZE, a->size), c->o.node ? " node " : "", c->o.node ? c->o.node : "",
-                       fmt_count(before, PROTO_F_TARGET, was, sizeof(was)),
-                       fmt_count(pool, PROTO_F_TARGET, will, sizeof(will)),
-                       fmt_count(before, PROTO_F_PAGES, now, sizeof(now)));
-        json_object_put(before);
+                printf("dry run: %s target is already %s (it has %" PRId64 " now): nothing to change\n", name, t1, has);
         json_object_put(pool);
         return EXIT_OK;
 }
@@ -824,14 +1072,20 @@ static int set_and_wait(struct ctx *c, const struct set_args *a)
 static int cmd_set(struct ctx *c)
 {
         struct set_args a;
+        json_object *before = NULL;
         int ex = set_parse(c, &a);
-        if (ex != EXIT_OK)
-                return ex;
-        if (c->o.dry_run)
-                return set_dry_run(c, &a);
-        if (c->o.wait)
-                return set_and_wait(c, &a);
-        return set_target(c, &a);
+        /* A relative amount and a dry run start from the pool as it is. */
+        if (ex == EXIT_OK && (a.sign || c->o.dry_run)) {
+                json_object *params = json_object_new_object();
+                json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(a.size));
+                ex = call(c, PROTO_M_POOL_GET, params, REPLY_TIMEOUT_MS, NULL, &before);
+        }
+        if (ex == EXIT_OK && a.sign)
+                ex = set_relative(c, &a, before);
+        if (ex == EXIT_OK)
+                ex = c->o.dry_run ? set_dry_run(c, &a, before) : c->o.wait ? set_and_wait(c, &a) : set_target(c, &a);
+        json_object_put(before);
+        return ex;
 }
 
 static int cmd_vmemmap(struct ctx *c)
@@ -843,6 +1097,7 @@ static int cmd_vmemmap(struct ctx *c)
         }
         json_object *v;
         int ex;
+        snprintf(c->doing, sizeof(c->doing), strcmp(what, "status") == 0 ? "show the HVO state" : "turn HVO %s", what);
         if (strcmp(what, "status") == 0)
                 ex = call(c, PROTO_M_VMEMMAP_GET, NULL, REPLY_TIMEOUT_MS, NULL, &v);
         else if (strcmp(what, "on") == 0 || strcmp(what, "off") == 0) {
@@ -868,6 +1123,7 @@ static int cmd_wait(struct ctx *c)
         int timeout_ms = -1;
         if (c->o.timeout && parse_seconds(c->o.timeout, &timeout_ms) < 0)
                 return EXIT_USAGE;
+        snprintf(c->doing, sizeof(c->doing), "wait for the pools");
         json_object *sub;
         int ex = call(c, PROTO_M_SUBSCRIBE, NULL, REPLY_TIMEOUT_MS, NULL, &sub);
         if (ex != EXIT_OK)
@@ -893,6 +1149,7 @@ static void print_watch_message(json_object *msg, void *userdata)
 
 static int cmd_watch(struct ctx *c)
 {
+        snprintf(c->doing, sizeof(c->doing), "watch hugevmd's notifications");
         json_object *sub;
         int ex = call(c, PROTO_M_SUBSCRIBE, NULL, REPLY_TIMEOUT_MS, print_watch_message, &sub);
         if (ex != EXIT_OK)
@@ -901,18 +1158,12 @@ static int cmd_watch(struct ctx *c)
         for (;;) {
                 json_object *msg;
                 int r = ctl_read_message(&c->conn, -1, &msg);
-                if (r == -ECONNRESET) {
-                        ctl_errorf("hugevmd at %s closed the connection", c->o.socket);
-                        return EXIT_UNREACHABLE;
-                }
                 if (r == -EBADMSG) {
                         ctl_errorf("hugevmd sent a line that is not a JSON object; ignored");
                         continue;
                 }
-                if (r < 0) {
-                        ctl_errorf("reading from %s: %s", c->o.socket, strerror(-r));
-                        return EXIT_UNREACHABLE;
-                }
+                if (r < 0)
+                        return transport_error(c, r, -1);
                 json_object *err = proto_get(msg, PROTO_F_ERROR);
                 if (err) { /* e.g. a limit the daemon enforced on us */
                         ex = report_error(c, PROTO_M_SUBSCRIBE, err);
@@ -926,6 +1177,7 @@ static int cmd_watch(struct ctx *c)
 
 static int cmd_reload(struct ctx *c)
 {
+        snprintf(c->doing, sizeof(c->doing), "reload hugevmd's configuration");
         json_object *res;
         int ex = call(c, PROTO_M_RELOAD, NULL, REPLY_TIMEOUT_MS, NULL, &res);
         if (ex != EXIT_OK)
@@ -940,6 +1192,7 @@ static int cmd_reload(struct ctx *c)
 
 static int cmd_metrics(struct ctx *c)
 {
+        snprintf(c->doing, sizeof(c->doing), "read the metrics");
         json_object *res;
         int ex = call(c, PROTO_M_METRICS, NULL, REPLY_TIMEOUT_MS, NULL, &res);
         if (ex != EXIT_OK)
@@ -955,6 +1208,7 @@ static int cmd_metrics(struct ctx *c)
 static int cmd_version(struct ctx *c)
 {
         json_object *res = NULL;
+        snprintf(c->doing, sizeof(c->doing), "read hugevmd's version");
         int ex = call(c, PROTO_M_VERSION, NULL, REPLY_TIMEOUT_MS, NULL, &res);
         if (c->o.json) {
                 json_object *o = json_object_new_object();
@@ -978,7 +1232,62 @@ static int cmd_verify(struct ctx *c)
                 ctl_errorf("verify needs SIZE, e.g. 'hugevmctl verify 2M' (see --help)");
                 return EXIT_USAGE;
         }
-        return verify_run(c->o.args[1], c->o.json);
+        char size[64];
+        int ex = resolve_size(c, c->o.args[1], size, sizeof(size));
+        return ex != EXIT_OK ? ex : verify_run(size, c->o.json);
+}
+
+static void usage(FILE *f)
+{
+        fputs("Usage: hugevmctl [OPTIONS] COMMAND [ARGS]\n"
+              "\n"
+              "Control hugevmd, which keeps the HugeTLB pools at their targets with the\n"
+              "HugeTLB Vmemmap Optimization (HVO) on, and reports what HVO saves.\n"
+              "\n"
+              "Commands:\n"
+              "  status                      pools per size and node, HVO and its savings\n"
+              "                              (the kernel's pools alone when hugevmd is down)\n"
+              "      -o, --output COLS         columns to show (+COLS: added to the default)\n"
+              "          --wide                every column\n"
+              "      -r, --raw                 the table alone, unaligned, for scripts\n"
+              "          --noheadings          the table alone, without its header line\n"
+              "  set SIZE [+|-]PAGES|BYTES   set a pool's target: PAGES is a count (512),\n"
+              "                              BYTES has a unit (4G); +N/-N change the target\n"
+              "                              in force (else the pages the pool has) by N;\n"
+              "                              SIZE as 2M, 2MB, 2048kB, 1G, or default\n"
+              "      -n, --node N              target for NUMA node N only\n"
+              "          --runtime             do not persist the target across restarts\n"
+              "      -w, --wait                wait until the pools converged, with progress\n"
+              "      -t, --timeout SEC         give up waiting after SEC seconds (exit 4)\n"
+              "          --dry-run             show what would change, change nothing\n"
+              "  vmemmap on|off|status       turn HVO on or off, or show it\n"
+              "  wait [-t SEC]               wait until every pool converged\n"
+              "  watch                       print notifications as they come, one per line\n"
+              "  reload                      reload the daemon's configuration\n"
+              "  metrics                     print the Prometheus metrics text\n"
+              "  version                     client and daemon versions\n"
+              "  verify SIZE                 map and touch one hugepage of SIZE here, without\n"
+              "                              the daemon, and check its page frame (as root)\n"
+              "\n"
+              "Options:\n"
+              "  -j, --json                  print results as JSON (watch: raw notifications)\n"
+              "  -s, --socket PATH           daemon socket (default $" SOCKET_ENV ", else\n"
+              "                              " PROTO_DEFAULT_SOCKET ")\n"
+              "      --root DIR              read the kernel's files under DIR (default /)\n"
+              "  -h, --help                  show this help\n"
+              "  -V, --version               show hugevmctl's version\n"
+              "\n"
+              "Exit status:\n"
+              "  0  success\n"
+              "  1  the daemon returned an error, or the kernel refused\n"
+              "  2  usage error (bad arguments, also a size or node this machine lacks)\n"
+              "  3  the daemon is unreachable, or went away mid-reply\n"
+              "  4  a pool is short of its target or degraded, or a wait timed out\n"
+              "\n"
+              "Columns of status (-o; * in the default):\n ", f);
+        for (enum col k = 0; k < N_COLS; k++)
+                fprintf(f, " %s%s", columns[k].name, columns[k].dflt ? "*" : "");
+        fputc('\n', f);
 }
 
 static const struct {
@@ -987,29 +1296,34 @@ static const struct {
         int max_args;       /* positional arguments after the command name */
         bool set_options;   /* accepts --node/--runtime/--wait/--dry-run */
         bool timeout;       /* accepts --timeout */
+        bool table;         /* accepts --output/--wide/--raw/--noheadings */
 } commands[] = {
-        { "status",  cmd_status,  0, false, false },
-        { "set",     cmd_set,     2, true,  true },
-        { "vmemmap", cmd_vmemmap, 1, false, false },
-        { "wait",    cmd_wait,    0, false, true },
-        { "watch",   cmd_watch,   0, false, false },
-        { "reload",  cmd_reload,  0, false, false },
-        { "metrics", cmd_metrics, 0, false, false },
-        { "version", cmd_version, 0, false, false },
-        { "verify",  cmd_verify,  1, false, false },
+        { "status",  cmd_status,  0, false, false, true },
+        { "set",     cmd_set,     2, true,  true,  false },
+        { "vmemmap", cmd_vmemmap, 1, false, false, false },
+        { "wait",    cmd_wait,    0, false, true,  false },
+        { "watch",   cmd_watch,   0, false, false, false },
+        { "reload",  cmd_reload,  0, false, false, false },
+        { "metrics", cmd_metrics, 0, false, false, false },
+        { "version", cmd_version, 0, false, false, false },
+        { "verify",  cmd_verify,  1, false, false, false },
 };
 
 int main(int argc, char **argv)
 {
         struct ctx c = { .conn.fd = -1 };
+        enum col cols[MAX_COLS];
         int ex;
 
         if (parse_args(argc, argv, &c.o) < 0) {
                 ex = EXIT_USAGE;
                 goto out;
         }
-        if (c.o.help) {
-                usage(stdout);
+        if (c.o.help || c.o.version) {
+                if (c.o.help)
+                        usage(stdout);
+                else
+                        printf("hugevmctl %s\n", PACKAGE_VERSION);
                 ex = EXIT_OK;
                 goto out;
         }
@@ -1022,33 +1336,29 @@ int main(int argc, char **argv)
                 c.o.socket = getenv(SOCKET_ENV);
         if (!c.o.socket || !*c.o.socket)
                 c.o.socket = PROTO_DEFAULT_SOCKET;
+        if (!c.o.root || !*c.o.root)
+                c.o.root = "/";
         c.tty = isatty(STDERR_FILENO);
 
         size_t k;
         for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
                 if (strcmp(commands[k].name, c.o.args[0]) == 0)
                         break;
-        if (k == sizeof(commands) / sizeof(commands[0])) {
+        ex = EXIT_USAGE;
+        if (k == sizeof(commands) / sizeof(commands[0]))
                 ctl_errorf("unknown command '%s' (see --help)", c.o.args[0]);
-                ex = EXIT_USAGE;
-                goto out;
-        }
-        if (c.o.nargs - 1 > commands[k].max_args) {
+        else if (c.o.nargs - 1 > commands[k].max_args)
                 ctl_errorf("unexpected argument '%s' for '%s'", c.o.args[commands[k].max_args + 1], commands[k].name);
-                ex = EXIT_USAGE;
-                goto out;
-        }
-        if (!commands[k].set_options && (c.o.node || c.o.runtime || c.o.wait || c.o.dry_run)) {
+        else if (!commands[k].set_options && (c.o.node || c.o.runtime || c.o.wait || c.o.dry_run))
                 ctl_errorf("--node, --runtime, --wait and --dry-run only go with 'set'");
-                ex = EXIT_USAGE;
-                goto out;
-        }
-        if (!commands[k].timeout && c.o.timeout) {
+        else if (!commands[k].timeout && c.o.timeout)
                 ctl_errorf("--timeout only goes with 'set --wait' and 'wait'");
-                ex = EXIT_USAGE;
-                goto out;
-        }
-        ex = commands[k].run(&c);
+        else if (!commands[k].table && (c.o.output || c.o.wide || c.o.raw || c.o.noheadings))
+                ctl_errorf("--output, --wide, --raw and --noheadings only go with 'status'");
+        else if (c.o.output && c.o.wide)
+                ctl_errorf("--output and --wide do not go together: --wide is every column");
+        else if (parse_columns(&c.o, cols) >= 0) /* checked before the daemon is asked */
+                ex = commands[k].run(&c);
 out:
         if (c.connected)
                 ctl_close(&c.conn);

@@ -129,18 +129,19 @@ static int no_page(vmm_ctx *ctx, struct verify *v)
                 return fail(v, "no-free-page", "no free page in the %s pool: free_hugepages is 0 (nr_hugepages %" PRIu64
                             ", nr_overcommit_hugepages %" PRIu64 "); %s", v->label, p.total, p.overcommit, grow);
         if (p.free <= p.reserved)
-                return fail(v, "no-free-page", "no free page in the %s pool: all %" PRIu64 " free pages are reserved"
-                            " (free_hugepages %" PRIu64 ", resv_hugepages %" PRIu64 "); %s",
-                            v->label, p.free, p.free, p.reserved, grow);
+                return fail(v, "no-free-page", "no free page in the %s pool: %s %" PRIu64 " free %s reserved"
+                            " (free_hugepages %" PRIu64 ", resv_hugepages %" PRIu64 "); %s", v->label,
+                            p.free == 1 ? "its" : "all", p.free, p.free == 1 ? "page is" : "pages are", p.free, p.reserved, grow);
         /* Then the mount's size= (statfs: blocks, none free) or a cgroup said no. */
         struct statfs sf;
         if (statfs(v->path, &sf) == 0 && sf.f_blocks > 0 && sf.f_bfree == 0)
                 return fail(v, "limit", "mmap of one %s page from %s was refused (%s) although the pool has %" PRIu64
-                            " unreserved free pages: the mount's size= limit (%" PRIu64 " pages) is used up",
-                            v->label, v->path, strerror(ENOMEM), p.free - p.reserved, (uint64_t)sf.f_blocks);
+                            " unreserved free %s: the mount's size= limit (%" PRIu64 " %s) is used up",
+                            v->label, v->path, strerror(ENOMEM), p.free - p.reserved, ctl_pages((int64_t)(p.free - p.reserved)),
+                            (uint64_t)sf.f_blocks, ctl_pages((int64_t)sf.f_blocks));
         return fail(v, "limit", "mmap of one %s page from %s was refused (%s) although the pool has %" PRIu64
-                    " unreserved free pages: a hugetlb cgroup limit of this process is reached",
-                    v->label, v->path, strerror(ENOMEM), p.free - p.reserved);
+                    " unreserved free %s: a hugetlb cgroup limit of this process is reached",
+                    v->label, v->path, strerror(ENOMEM), p.free - p.reserved, ctl_pages((int64_t)(p.free - p.reserved)));
 }
 
 /* ---- Touching: SIGBUS is how a hugetlb fault without a page ends ----------- */

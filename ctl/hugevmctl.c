@@ -52,6 +52,7 @@ struct opts {
         bool runtime;
         bool wait;
         bool dry_run;
+        bool fail_fast;        /* a degraded pool ends a wait at once (today's daemons retry on) */
         /* status */
         const char *output;
         bool wide;
@@ -82,7 +83,7 @@ static bool is_number(const char *a)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-        enum { OPT_RUNTIME = 256, OPT_DRY_RUN, OPT_WIDE, OPT_NOHEADINGS, OPT_ROOT };
+        enum { OPT_RUNTIME = 256, OPT_DRY_RUN, OPT_WIDE, OPT_NOHEADINGS, OPT_ROOT, OPT_FAIL_FAST };
         static const struct option longopts[] = {
                 { "socket",     required_argument, NULL, 's' },
                 { "json",       no_argument,       NULL, 'j' },
@@ -98,6 +99,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 { "wide",       no_argument,       NULL, OPT_WIDE },
                 { "noheadings", no_argument,       NULL, OPT_NOHEADINGS },
                 { "root",       required_argument, NULL, OPT_ROOT },
+                { "fail-fast",  no_argument,       NULL, OPT_FAIL_FAST },
                 { 0 },
         };
         /* '-': positional arguments come back in order (as 1) among the
@@ -137,6 +139,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 case OPT_WIDE:     o->wide = true; break;
                 case OPT_NOHEADINGS: o->noheadings = true; break;
                 case OPT_ROOT:     o->root = arg; break;
+                case OPT_FAIL_FAST: o->fail_fast = true; break;
                 case ':':
                         if (strncmp(at, "--", 2) == 0)
                                 ctl_errorf("option '%s' needs a value", at);
@@ -324,7 +327,7 @@ static int report_error(struct ctx *c, const char *method, json_object *err)
         case PROTO_ERR_UNSUPPORTED:
                 /* A size or node this machine lacks is a bad argument; a
                  * kernel without HVO is not. */
-                return strcmp(method, PROTO_M_VMEMMAP_SET) == 0 ? EXIT_ERROR : EXIT_USAGE;
+                return strncmp(method, "vmemmap.", 8) == 0 ? EXIT_ERROR : EXIT_USAGE;
         default:
                 return EXIT_ERROR;
         }
@@ -431,7 +434,7 @@ static const char *fmt_saved(json_object *o, char *buf, size_t len)
 
 /* The status table's columns. The default ones fit 80 columns. */
 enum col { COL_SIZE, COL_NODE, COL_PAGES, COL_FREE, COL_RESV, COL_SURPLUS, COL_OVERCOMMIT, COL_TARGET,
-           COL_SOURCE, COL_BYTES, COL_OPTIMIZED, COL_SAVED, COL_STATE, COL_REASON, N_COLS };
+           COL_SOURCE, COL_BYTES, COL_OPTIMIZED, COL_UNOPTIMIZED, COL_SAVED, COL_STATE, COL_REASON, N_COLS };
 static const struct column {
         const char *name;
         const char *count;    /* the POOL's (or NODE's) count it shows; NULL: see cell() */
@@ -449,6 +452,7 @@ static const struct column {
         [COL_SOURCE]     = { "SOURCE",     NULL,                    0,              false },
         [COL_BYTES]      = { "BYTES",      NULL,                    SCOLS_FL_RIGHT, true },
         [COL_OPTIMIZED]  = { "OPTIMIZED",  PROTO_F_OPTIMIZED_PAGES, SCOLS_FL_RIGHT, false },
+        [COL_UNOPTIMIZED] = { "UNOPTIMIZED", PROTO_F_UNOPTIMIZED,   SCOLS_FL_RIGHT, false },
         [COL_SAVED]      = { "SAVED",      NULL,                    SCOLS_FL_RIGHT, true },
         [COL_STATE]      = { "STATE",      NULL,                    0,              true },
         [COL_REASON]     = { "REASON",     NULL,                    SCOLS_FL_TRUNC, true },
@@ -723,10 +727,11 @@ static void on_progress(json_object *msg, void *userdata)
         json_object *p = proto_get(msg, PROTO_F_PARAMS);
 
         if (strcmp(method, PROTO_N_PROGRESS) != 0) {
-                if (strcmp(method, PROTO_N_POOL_CHANGED) == 0 &&
-                    strcmp(proto_get_str(p, PROTO_F_STATE, ""), PROTO_STATE_DEGRADED) == 0) {
+                /* The daemon retries a short pool while we wait: say why, as it changes. */
+                const char *reason = proto_get_str(p, PROTO_F_REASON, "");
+                if (strcmp(method, PROTO_N_POOL_CHANGED) == 0 && *reason) {
                         finish_bar(c);
-                        ctl_errorf("%s: degraded: %s", proto_get_str(p, PROTO_F_SIZE, "?"), proto_get_str(p, PROTO_F_REASON, ""));
+                        ctl_errorf("%s: %s: %s", proto_get_str(p, PROTO_F_SIZE, "?"), proto_get_str(p, PROTO_F_STATE, "?"), reason);
                 }
                 return;
         }
@@ -802,6 +807,8 @@ static int wait_converged(struct ctx *c, int timeout_ms, json_object **ret_statu
         json_object *params = json_object_new_object();
         if (timeout_ms >= 0)
                 json_object_object_add(params, PROTO_F_TIMEOUT_MS, json_object_new_int64(timeout_ms));
+        if (c->o.fail_fast)
+                json_object_object_add(params, PROTO_F_FAIL_FAST, json_object_new_boolean(true));
         int ex = call(c, PROTO_M_WAIT, params, timeout_ms < 0 ? -1 : timeout_ms + WAIT_GRACE_MS, on_progress, ret_status);
         finish_bar(c);
         return ex;
@@ -973,7 +980,7 @@ static json_object *set_params(const struct ctx *c, const struct set_args *a)
 }
 
 /* A wait for this pool only (or its node): other pools do not fail it. */
-static json_object *set_wait_params(const struct set_args *a)
+static json_object *set_wait_params(const struct ctx *c, const struct set_args *a)
 {
         json_object *params = json_object_new_object();
         json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(a->size));
@@ -981,7 +988,18 @@ static json_object *set_wait_params(const struct set_args *a)
                 json_object_object_add(params, PROTO_F_NODE, json_object_new_int(a->node));
         if (a->timeout_ms >= 0)
                 json_object_object_add(params, PROTO_F_TIMEOUT_MS, json_object_new_int64(a->timeout_ms));
+        if (c->o.fail_fast)
+                json_object_object_add(params, PROTO_F_FAIL_FAST, json_object_new_boolean(true));
         return params;
+}
+
+/* " (replaces the whole-pool target of 600 pages)": a pool.set reply's
+ * replaced, said because switching target kinds drops the other kind. */
+static const char *fmt_replaced(json_object *pool, char *buf, size_t len)
+{
+        const char *r = proto_get_str(pool, PROTO_F_REPLACED, "");
+        snprintf(buf, len, *r ? " (replaces %s)" : "", r);
+        return buf;
 }
 
 /* "512 pages", "1 page", or "none" for a null target. */
@@ -1002,21 +1020,20 @@ static int set_dry_run(struct ctx *c, const struct set_args *a, json_object *bef
         if (ex != EXIT_OK)
                 return ex;
         json_object *was = target_holder(before, a->node), *will = target_holder(pool, a->node);
-        char name[96], t0[48], t1[48];
+        char name[96], t0[48], t1[48], rep[128];
         int64_t has = proto_get_int(was, PROTO_F_PAGES, 0);
         snprintf(name, sizeof(name), "%s%s%s", proto_get_str(pool, PROTO_F_SIZE, a->size), c->o.node ? " node " : "",
                  c->o.node ? c->o.node : "");
-        fmt_target(was, t0, sizeof(t0));
-        fmt_target(will, t1, sizeof(t1));
+        const char *from = fmt_target(was, t0, sizeof(t0)), *to = fmt_target(will, t1, sizeof(t1));
         if (c->o.json)
                 print_json(pool);
-        else if (strcmp(t0, t1) != 0)
-                printf("dry run: %s target would change from %s to %s (it has %" PRId64 " now); nothing changed\n",
-                       name, t0, t1, has);
+        else if (strcmp(from, to) != 0 || *proto_get_str(pool, PROTO_F_REPLACED, ""))
+                printf("dry run: %s target would change from %s to %s%s (it has %" PRId64 " now); nothing changed\n",
+                       name, from, to, fmt_replaced(pool, rep, sizeof(rep)), has);
         else if (proto_get_int(will, PROTO_F_TARGET, -1) == has)
-                printf("dry run: %s already has %s: nothing to change\n", name, t1);
+                printf("dry run: %s already has %s: nothing to change\n", name, to);
         else
-                printf("dry run: %s target is already %s (it has %" PRId64 " now): nothing to change\n", name, t1, has);
+                printf("dry run: %s target is already %s (it has %" PRId64 " now): nothing to change\n", name, to, has);
         json_object_put(pool);
         return EXIT_OK;
 }
@@ -1030,7 +1047,9 @@ static int set_target(struct ctx *c, const struct set_args *a)
         if (c->o.json)
                 print_json(pool);
         else {
-                printf("%s target set%s: ", proto_get_str(pool, PROTO_F_SIZE, a->size), c->o.runtime ? " (runtime only)" : "");
+                char rep[128];
+                printf("%s target set%s%s: ", proto_get_str(pool, PROTO_F_SIZE, a->size), c->o.runtime ? " (runtime only)" : "",
+                       fmt_replaced(pool, rep, sizeof(rep)));
                 print_pool_line(pool);
         }
         json_object_put(pool);
@@ -1046,7 +1065,7 @@ static int set_and_wait(struct ctx *c, const struct set_args *a)
         int64_t set_id, wait_id;
         int ex = send_request(c, PROTO_M_POOL_SET, set_params(c, a), &set_id);
         if (ex == EXIT_OK)
-                ex = send_request(c, PROTO_M_WAIT, set_wait_params(a), &wait_id);
+                ex = send_request(c, PROTO_M_WAIT, set_wait_params(c, a), &wait_id);
         if (ex != EXIT_OK)
                 return ex;
         /* If pool.set fails, that is the answer; the wait ends with the connection. */
@@ -1054,6 +1073,9 @@ static int set_and_wait(struct ctx *c, const struct set_args *a)
         ex = await_result(c, PROTO_M_POOL_SET, set_id, REPLY_TIMEOUT_MS, on_progress, &pool);
         if (ex != EXIT_OK)
                 return ex;
+        if (*proto_get_str(pool, PROTO_F_REPLACED, "") && !c->o.json)
+                ctl_errorf("%s: the new target replaces %s", proto_get_str(pool, PROTO_F_SIZE, a->size),
+                           proto_get_str(pool, PROTO_F_REPLACED, ""));
         json_object_put(pool);
         ex = await_result(c, PROTO_M_WAIT, wait_id, a->timeout_ms < 0 ? -1 : a->timeout_ms + WAIT_GRACE_MS,
                           on_progress, &pool);
@@ -1088,9 +1110,76 @@ static int cmd_set(struct ctx *c)
         return ex;
 }
 
+/* vmemmap optimize [SIZE] [--node N] [--wait [--timeout SEC]]: replace free
+ * pages allocated while HVO was off by optimized ones. */
+static int vmemmap_optimize(struct ctx *c)
+{
+        char size[64];
+        int timeout_ms = -1, ex = EXIT_OK;
+        json_object *params = json_object_new_object(), *res = NULL;
+        snprintf(c->doing, sizeof(c->doing), "re-optimize %s", c->o.nargs > 2 ? c->o.args[2] : "the pools");
+        if (c->o.node && c->o.nargs < 3) {
+                ctl_errorf("--node needs SIZE: 'hugevmctl vmemmap optimize SIZE --node N'");
+                ex = EXIT_USAGE;
+        }
+        if (ex == EXIT_OK && c->o.timeout && (!c->o.wait || parse_seconds(c->o.timeout, &timeout_ms) < 0)) {
+                if (!c->o.wait)
+                        ctl_errorf("--timeout goes with --wait");
+                ex = EXIT_USAGE;
+        }
+        if (ex == EXIT_OK && c->o.nargs > 2 && (ex = resolve_size(c, c->o.args[2], size, sizeof(size))) == EXIT_OK)
+                json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(size));
+        if (ex == EXIT_OK && c->o.node) {
+                uint64_t node;
+                if (vmm_count_parse(c->o.node, &node) < 0 || node > INT32_MAX) {
+                        ctl_errorf("--node %s: not a node number", c->o.node);
+                        ex = EXIT_USAGE;
+                } else
+                        json_object_object_add(params, PROTO_F_NODE, json_object_new_int((int)node));
+        }
+        if (ex != EXIT_OK) {
+                json_object_put(params);
+                return ex;
+        }
+        if (c->o.wait)
+                json_object_object_add(params, PROTO_F_WAIT, json_object_new_boolean(true));
+        if (timeout_ms >= 0)
+                json_object_object_add(params, PROTO_F_TIMEOUT_MS, json_object_new_int64(timeout_ms));
+        ex = call(c, PROTO_M_VMEMMAP_OPTIMIZE, params, !c->o.wait ? REPLY_TIMEOUT_MS : timeout_ms < 0 ? -1 : timeout_ms + WAIT_GRACE_MS,
+                  on_progress, &res);
+        if (ex != EXIT_OK)
+                return ex;
+        if (c->o.json) {
+                print_json(res);
+                json_object_put(res);
+                return EXIT_OK;
+        }
+        json_object *pools = proto_get(res, PROTO_F_POOLS);
+        size_t n = pools ? proto_array_len(pools) : 1;
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = pools ? json_object_array_get_idx(pools, i) : res;
+                int64_t done = proto_get_int(p, PROTO_F_REOPTIMIZED, 0), left = proto_get_int(p, PROTO_F_UNOPTIMIZED, 0),
+                        in_use = proto_get_int(p, PROTO_F_UNOPT_IN_USE, 0);
+                if (pools && !proto_get_bool(p, PROTO_F_REOPT_PENDING, false) && done == 0 && left == 0)
+                        continue;   /* a size with nothing to do says nothing */
+                printf("%s: %s%" PRId64 " %s re-optimized so far; %" PRId64 " unoptimized left, %" PRId64 " of them in use"
+                       " (converted once freed)\n", proto_get_str(p, PROTO_F_SIZE, "?"),
+                       proto_get_bool(p, PROTO_F_REOPT_PENDING, false) ? "under way: " : "", done, ctl_pages(done), left,
+                       in_use);
+        }
+        json_object_put(res);
+        return EXIT_OK;
+}
+
 static int cmd_vmemmap(struct ctx *c)
 {
         const char *what = c->o.nargs >= 2 ? c->o.args[1] : "status";
+        if (strcmp(what, "optimize") == 0)
+                return vmemmap_optimize(c);
+        if (c->o.node || c->o.wait || c->o.timeout) {
+                ctl_errorf("--node, --wait and --timeout go with 'vmemmap optimize' only");
+                return EXIT_USAGE;
+        }
         if (c->o.nargs > 2) {
                 ctl_errorf("unexpected argument '%s' after 'vmemmap %s'", c->o.args[2], what);
                 return EXIT_USAGE;
@@ -1105,7 +1194,7 @@ static int cmd_vmemmap(struct ctx *c)
                 json_object_object_add(params, PROTO_F_ENABLED, json_object_new_boolean(what[1] == 'n'));
                 ex = call(c, PROTO_M_VMEMMAP_SET, params, REPLY_TIMEOUT_MS, NULL, &v);
         } else {
-                ctl_errorf("invalid vmemmap action '%s' (want on, off or status)", what);
+                ctl_errorf("invalid vmemmap action '%s' (want on, off, status or optimize)", what);
                 return EXIT_USAGE;
         }
         if (ex != EXIT_OK)
@@ -1182,10 +1271,68 @@ static int cmd_reload(struct ctx *c)
         int ex = call(c, PROTO_M_RELOAD, NULL, REPLY_TIMEOUT_MS, NULL, &res);
         if (ex != EXIT_OK)
                 return ex;
+        json_object *ov = proto_get(res, PROTO_F_OVERRIDES);
         if (c->o.json)
                 print_json(res);
-        else
+        else {
                 printf("Configuration reloaded.\n");
+                for (size_t i = 0; i < proto_array_len(ov); i++)
+                        printf("  %s (hugevmctl revert drops it)\n", json_object_get_string(json_object_array_get_idx(ov, i)));
+        }
+        json_object_put(res);
+        return EXIT_OK;
+}
+
+/* Back to the declared state: drop overrides (systemctl revert's habit). */
+static int cmd_revert(struct ctx *c)
+{
+        char size[64];
+        json_object *params = json_object_new_object(), *res = NULL;
+        int ex = EXIT_OK;
+        snprintf(c->doing, sizeof(c->doing), "revert %s to the configuration", c->o.nargs > 1 ? c->o.args[1] : "the pools");
+        if (c->o.node && c->o.nargs < 2) {
+                ctl_errorf("--node needs SIZE: 'hugevmctl revert SIZE --node N'");
+                ex = EXIT_USAGE;
+        }
+        if (ex == EXIT_OK && c->o.nargs > 1) {
+                ex = resolve_size(c, c->o.args[1], size, sizeof(size));
+                if (ex == EXIT_OK)
+                        json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(size));
+        }
+        if (ex == EXIT_OK && c->o.node) {
+                uint64_t node;
+                if (vmm_count_parse(c->o.node, &node) < 0 || node > INT32_MAX) {
+                        ctl_errorf("--node %s: not a node number", c->o.node);
+                        ex = EXIT_USAGE;
+                } else
+                        json_object_object_add(params, PROTO_F_NODE, json_object_new_int((int)node));
+        }
+        if (ex != EXIT_OK) {
+                json_object_put(params);
+                return ex;
+        }
+        ex = call(c, PROTO_M_POOL_REVERT, params, REPLY_TIMEOUT_MS, NULL, &res);
+        if (ex != EXIT_OK)
+                return ex;
+        if (c->o.json) {
+                print_json(res);
+                json_object_put(res);
+                return EXIT_OK;
+        }
+        json_object *pools = proto_get(res, PROTO_F_POOLS);
+        size_t n = pools ? proto_array_len(pools) : 1;
+        for (size_t i = 0; i < n; i++) {
+                json_object *p = pools ? json_object_array_get_idx(pools, i) : res;
+                char t[48];
+                const char *src = proto_get_str(p, PROTO_F_SOURCE, "");
+                if (strcmp(src, PROTO_SOURCE_CONFIG) == 0)
+                        printf("%s: the configuration's target is in force: %s\n", proto_get_str(p, PROTO_F_SIZE, "?"),
+                               proto_has_int(p, PROTO_F_TARGET) ? fmt_target(p, t, sizeof(t)) : "per node");
+                else if (strcmp(src, PROTO_SOURCE_NONE) == 0)
+                        printf("%s: no target (the configuration has none): left as it is\n", proto_get_str(p, PROTO_F_SIZE, "?"));
+                else
+                        printf("%s: %s target still in force for the nodes not reverted\n", proto_get_str(p, PROTO_F_SIZE, "?"), src);
+        }
         json_object_put(res);
         return EXIT_OK;
 }
@@ -1260,8 +1407,18 @@ static void usage(FILE *f)
               "      -w, --wait                wait until the pools converged, with progress\n"
               "      -t, --timeout SEC         give up waiting after SEC seconds (exit 4)\n"
               "          --dry-run             show what would change, change nothing\n"
+              "          --fail-fast           with --wait: stop at once if the pool degrades\n"
+              "                                (else wait while hugevmd retries, to the timeout)\n"
+              "  revert [SIZE] [-n N]        drop the overrides of set: back to the config's\n"
+              "                              targets (of one pool, one node of it, or all)\n"
               "  vmemmap on|off|status       turn HVO on or off, or show it\n"
-              "  wait [-t SEC]               wait until every pool converged\n"
+              "  vmemmap optimize [SIZE]     replace free pages allocated while HVO was off\n"
+              "                              by optimized ones, never shrinking a pool\n"
+              "      -n, --node N              one node of SIZE only\n"
+              "      -w, --wait                until done (exit 4 if it had to stop)\n"
+              "      -t, --timeout SEC         give up waiting after SEC seconds\n"
+              "  wait [-t SEC] [--fail-fast] wait until every pool converged (while hugevmd\n"
+              "                              retries a short pool, until the timeout)\n"
               "  watch                       print notifications as they come, one per line\n"
               "  reload                      reload the daemon's configuration\n"
               "  metrics                     print the Prometheus metrics text\n"
@@ -1290,23 +1447,23 @@ static void usage(FILE *f)
         fputc('\n', f);
 }
 
+enum { ALLOW_NODE = 1, ALLOW_WAIT = 2, ALLOW_TIMEOUT = 4, ALLOW_SET = 8, ALLOW_TABLE = 16, ALLOW_FAIL_FAST = 32 };
 static const struct {
         const char *name;
         int (*run)(struct ctx *c);
         int max_args;       /* positional arguments after the command name */
-        bool set_options;   /* accepts --node/--runtime/--wait/--dry-run */
-        bool timeout;       /* accepts --timeout */
-        bool table;         /* accepts --output/--wide/--raw/--noheadings */
+        int allow;          /* ALLOW_*: options beyond the global ones (SET: --runtime, --dry-run) */
 } commands[] = {
-        { "status",  cmd_status,  0, false, false, true },
-        { "set",     cmd_set,     2, true,  true,  false },
-        { "vmemmap", cmd_vmemmap, 1, false, false, false },
-        { "wait",    cmd_wait,    0, false, true,  false },
-        { "watch",   cmd_watch,   0, false, false, false },
-        { "reload",  cmd_reload,  0, false, false, false },
-        { "metrics", cmd_metrics, 0, false, false, false },
-        { "version", cmd_version, 0, false, false, false },
-        { "verify",  cmd_verify,  1, false, false, false },
+        { "status",  cmd_status,  0, ALLOW_TABLE },
+        { "set",     cmd_set,     2, ALLOW_NODE | ALLOW_WAIT | ALLOW_TIMEOUT | ALLOW_SET | ALLOW_FAIL_FAST },
+        { "revert",  cmd_revert,  1, ALLOW_NODE },
+        { "vmemmap", cmd_vmemmap, 2, ALLOW_NODE | ALLOW_WAIT | ALLOW_TIMEOUT },
+        { "wait",    cmd_wait,    0, ALLOW_TIMEOUT | ALLOW_FAIL_FAST },
+        { "watch",   cmd_watch,   0, 0 },
+        { "reload",  cmd_reload,  0, 0 },
+        { "metrics", cmd_metrics, 0, 0 },
+        { "version", cmd_version, 0, 0 },
+        { "verify",  cmd_verify,  1, 0 },
 };
 
 int main(int argc, char **argv)
@@ -1349,11 +1506,17 @@ int main(int argc, char **argv)
                 ctl_errorf("unknown command '%s' (see --help)", c.o.args[0]);
         else if (c.o.nargs - 1 > commands[k].max_args)
                 ctl_errorf("unexpected argument '%s' for '%s'", c.o.args[commands[k].max_args + 1], commands[k].name);
-        else if (!commands[k].set_options && (c.o.node || c.o.runtime || c.o.wait || c.o.dry_run))
-                ctl_errorf("--node, --runtime, --wait and --dry-run only go with 'set'");
-        else if (!commands[k].timeout && c.o.timeout)
-                ctl_errorf("--timeout only goes with 'set --wait' and 'wait'");
-        else if (!commands[k].table && (c.o.output || c.o.wide || c.o.raw || c.o.noheadings))
+        else if (!(commands[k].allow & ALLOW_SET) && (c.o.runtime || c.o.dry_run))
+                ctl_errorf("--runtime and --dry-run only go with 'set'");
+        else if (!(commands[k].allow & ALLOW_NODE) && c.o.node)
+                ctl_errorf("--node only goes with 'set', 'revert' and 'vmemmap optimize'");
+        else if (!(commands[k].allow & ALLOW_WAIT) && c.o.wait)
+                ctl_errorf("--wait only goes with 'set' and 'vmemmap optimize'");
+        else if (!(commands[k].allow & ALLOW_TIMEOUT) && c.o.timeout)
+                ctl_errorf("--timeout only goes with 'set --wait', 'wait' and 'vmemmap optimize --wait'");
+        else if (!(commands[k].allow & ALLOW_FAIL_FAST) && c.o.fail_fast)
+                ctl_errorf("--fail-fast only goes with 'set --wait' and 'wait'");
+        else if (!(commands[k].allow & ALLOW_TABLE) && (c.o.output || c.o.wide || c.o.raw || c.o.noheadings))
                 ctl_errorf("--output, --wide, --raw and --noheadings only go with 'status'");
         else if (c.o.output && c.o.wide)
                 ctl_errorf("--output and --wide do not go together: --wide is every column");

@@ -333,8 +333,9 @@ static json_object *m_pool_revert(struct call *c)
                         continue;
                 r = core_revert(core, p, has_node ? (int)node : -1);
                 if (r == -EINVAL)
-                        FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: %s has a whole-pool target; revert the whole pool", PROTO_F_NODE,
-                             p->label);
+                        FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: %s is a whole-pool target, not one per node; revert the whole pool",
+                             PROTO_F_NODE, config_pool(core->cfg, p->size_kb) && config_pool(core->cfg, p->size_kb)->has_pages
+                                           ? "the configuration's target" : "the override");
                 if (r < 0)
                         FAIL(c, PROTO_ERR_STATE, "cannot save the state file in %s: %s; %s not reverted", core_state_dir(core),
                              strerror(-r), p->label);

@@ -178,8 +178,8 @@ static void after_work_cb(uv_work_t *req, int status)
                 p->resync = true;
                 if (rc == -ENOMEM)
                         snprintf(r->reason, sizeof r->reason,
-                                 "no free memory for a batch of %" PRIu64 " pages (got %" PRIu64 "); nothing was shrunk",
-                                 j->batch, j->res.grown);
+                                 "no free memory for a batch of %" PRIu64 " page%s (got %" PRIu64 "); nothing was shrunk",
+                                 j->batch, j->batch == 1 ? "" : "s", j->res.grown);
                 else
                         snprintf(r->reason, sizeof r->reason, "pages were taken meanwhile (%" PRIu64 " of %" PRIu64
                                  " freed); the pool is left at %" PRIu64 " pages", j->res.freed, j->batch, j->res.after);

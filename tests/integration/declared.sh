@@ -68,6 +68,21 @@ tap_is "$(nr)" 30 "... and the pool grows to 30"
 r=$(call M_RELOAD)
 tap_is "$(printf '%s' "$r" | get F_RESULT.F_OVERRIDES.0)" MISSING "reload after revert: no override left"
 
+# The same through hugevmctl, as an operator types it.
+ctl set 2M 14 >/dev/null
+out=$(ctl reload)
+tap_is "$out" "Configuration reloaded.
+  2048kB: override 14 pages in force, config says 30 pages (hugevmctl revert drops it)" \
+        "hugevmctl reload lists the override and the way back"
+out=$(ctl revert 2M)
+tap_is "$?|$out" "0|2048kB: the configuration's target is in force: 30 pages" "hugevmctl revert 2M says the config is back"
+tap_is "$(state_pages)" none "... and the state file no longer holds it"
+ctl set 2M 4 --node 1 >/dev/null
+ctl revert 2M --node 1 >/dev/null 2>"$tmp/err"
+tap_is "$?|$(cat "$tmp/err")" "2|hugevmctl: cannot revert 2M to the configuration: the configuration's target is a whole-pool target, not one per node; revert the whole pool [invalid-params]" \
+        "hugevmctl revert --node when the config is a whole-pool target: exit 2, says why"
+ctl revert >/dev/null
+
 r=$(call M_POOL_SET '{@F_SIZE:"2M",@F_PAGES:12,@F_PERSIST:false}')
 tap_is "$(printf '%s' "$r" | get F_RESULT.F_SOURCE)" "$P_SOURCE_RUNTIME" "pool.set persist false: source runtime"
 tap_is "$(state_pages)" none "... not in the state file"
@@ -90,9 +105,16 @@ tap_is "$(printf '%s' "$r" | get F_RESULT.F_REPLACED)" "the per-node targets" "a
 grep -q 'New 2048kB target: .*; replaces the whole-pool target of 30 pages' "$log"
 tap_ok $? "the log says what a target replaced"
 
+out=$(ctl set 2M 30 --dry-run)
+tap_is "$out" "dry run: 2048kB target would change from none to 30 pages (replaces the per-node targets) (it has 10 now); nothing changed" \
+        "hugevmctl set --dry-run says the per-node targets would go"
+out=$(ctl set 2M 30 --runtime)
+case $out in "2048kB target set (runtime only) (replaces the per-node targets): "*) r=0 ;; *) r=1 ;; esac
+tap_ok $r "hugevmctl set says the per-node targets went: $out"
+
 r=$(call M_POOL_REVERT '{@F_SIZE:"2M",@F_NODE:1}')
 tap_is "$(printf '%s' "$r" | get F_ERROR.F_CODE F_ERROR.F_MESSAGE | tr '\n' '|')" \
-        "$P_ERR_INVALID_PARAMS|node: 2048kB has a whole-pool target; revert the whole pool|" \
+        "$P_ERR_INVALID_PARAMS|node: the configuration's target is a whole-pool target, not one per node; revert the whole pool|" \
         "revert of one node when the config is a whole-pool target: refused, with the way"
 r=$(call M_POOL_REVERT '{@F_NODE:1}')
 tap_is "$(printf '%s' "$r" | get F_ERROR.F_CODE F_ERROR.F_MESSAGE | tr '\n' '|')" \
@@ -136,6 +158,17 @@ tap_ok $? "... only when its 3 s timeout passed ($elapsed_ms ms), not at once"
 tap_is "$(printf '%s' "$r" | get F_ERROR.F_DATA.F_POOLS.0.F_REASON)" "$reason" "... carrying the reason"
 r=$(call M_WAIT '{@F_SIZE:"2M",@F_TIMEOUT_MS:60000,@F_FAIL_FAST:true}')
 tap_is "$(printf '%s' "$r" | get F_ERROR.F_CODE)" "$P_ERR_SHORTFALL" "fail_fast: the degraded pool ends the wait at once"
+t0=$(date +%s%N)
+ctl wait --timeout 3 >/dev/null 2>"$tmp/err"
+rc=$?
+elapsed_ms=$((($(date +%s%N) - t0) / 1000000))
+tap_is "$rc" 4 "hugevmctl wait --timeout 3 on a degraded pool: exit 4"
+[ "$elapsed_ms" -ge 2900 ]
+tap_ok $? "... after its timeout ($elapsed_ms ms), not at once"
+grep -qF "not enough free memory on node 0" "$tmp/err"
+tap_ok $? "... naming the reason" || sed 's/^/# /' "$tmp/err"
+ctl wait --timeout 60 --fail-fast >/dev/null 2>&1
+tap_is $? 4 "hugevmctl wait --fail-fast: exit 4 at once (not after 60 s)"
 
 # Memory enough, but in blocks too small: fragmented, with the largest block
 # (the fake keeps order 8 blocks when 2M pages are capped: 4 KiB << 8).
@@ -154,6 +187,11 @@ tap_ok $r "free memory in small blocks is fragmentation, with the largest block:
 
 fk_ctl "$root" fragment 1 off
 call M_POOL_REVERT >/dev/null
+
+# Re-optimization holds pages of the running kernel: not under --root.
+ctl vmemmap optimize 2M >/dev/null 2>"$tmp/err"
+tap_is "$?|$(cat "$tmp/err")" "1|hugevmctl: cannot re-optimize 2M: 2048kB: re-optimization holds pages of the running kernel, which hugevmd under --root does not manage [unsupported]" \
+        "vmemmap optimize under --root: refused with the reason, exit 1"
 
 # ---- 5. a node this machine lacks --------------------------------------------
 stop_daemon

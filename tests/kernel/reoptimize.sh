@@ -111,14 +111,15 @@ sampler_pid=$!
 free_before=$(cat $pool/free_hugepages)
 before=$(memmap_sum)
 t0=$(date +%s%N)
-r=$(call M_VMEMMAP_OPTIMIZE '{@F_SIZE:"2M",@F_WAIT:true}')
+r=$(ctl --json vmemmap optimize 2M --wait --timeout 120)
+rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 after=$(memmap_sum)
 kill "$sampler_pid" && wait "$sampler_pid"
 sampler_pid=
 read -r samples min_nr min_free <"$tmp/samples"
-tap_is "$(printf '%s' "$r" | hv get F_RESULT.F_REOPTIMIZED F_RESULT.F_UNOPTIMIZED F_RESULT.F_UNOPT_IN_USE | tr '\n' ' ')" \
-        "350 50 50 " "vmemmap.optimize 2M --wait: 350 re-optimized, the 50 in use left unoptimized" || echo "# $r"
+tap_is "$rc $(printf '%s' "$r" | hv get F_REOPTIMIZED F_UNOPTIMIZED F_UNOPT_IN_USE | tr '\n' ' ')" \
+        "0 350 50 50 " "hugevmctl vmemmap optimize 2M --wait: 350 re-optimized, the 50 in use left unoptimized" || echo "# $r"
 tap_is $((before - after)) $((350 * 7)) "the kernel's memmap counters dropped by exactly 350 x 7 pages"
 tap_is "$(cat $pool/nr_hugepages)" 400 "the pool holds 400 pages after"
 [ "$samples" -gt 10 ] && [ "$min_nr" -ge 400 ]
@@ -146,6 +147,14 @@ tap_is $((baseline - $(memmap_sum))) $((400 * 7)) "the counters: 400 x 7 pages s
 tap_is "$(status_get F_RESULT.F_SAVED_BYTES F_RESULT.F_SAVED_EXACT)" "$((400 * 7 * $(getconf PAGESIZE))) true" \
         "hugevmd reports the same saving, measured"
 tap_is "$(cat $pool/nr_hugepages)" 400 "the pool still holds 400 pages"
+
+# Declared state on the real kernel: an override, then back to the config.
+ctl set 2M 100 --wait --timeout 60 >/dev/null
+tap_is "$?|$(cat $pool/nr_hugepages)" "0|100" "hugevmctl set 2M 100 --wait: the pool holds 100 pages"
+out=$(ctl revert 2M)
+tap_is "$out" "2048kB: the configuration's target is in force: 400 pages" "hugevmctl revert 2M: the config's 400 again"
+ctl wait --timeout 60 >/dev/null
+tap_is "$?|$(cat $pool/nr_hugepages)" "0|400" "... and the kernel's pool is back at 400"
 daemon_log_clean
 tap_ok $? "no sanitizer report"
 tap_done

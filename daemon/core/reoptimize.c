@@ -175,23 +175,27 @@ static void after_work_cb(uv_work_t *req, int status)
         } else if (rc == -ENOMEM || rc == 0 || rc == -EBUSY) {
                 /* Nothing old was freed, or not all of it: the pool is back
                  * at (or above) its size, never below. */
-                p->resync = true;
+                char why[sizeof r->reason];
                 if (rc == -ENOMEM)
-                        snprintf(r->reason, sizeof r->reason,
+                        snprintf(why, sizeof why,
                                  "no free memory for a batch of %" PRIu64 " page%s (got %" PRIu64 "); nothing was shrunk",
                                  j->batch, j->batch == 1 ? "" : "s", j->res.grown);
                 else
-                        snprintf(r->reason, sizeof r->reason, "pages were taken meanwhile (%" PRIu64 " of %" PRIu64
+                        snprintf(why, sizeof why, "pages were taken meanwhile (%" PRIu64 " of %" PRIu64
                                  " freed); the pool is left at %" PRIu64 " pages", j->res.freed, j->batch, j->res.after);
-                log_pool(LOG_WARNING, p->label, (int)j->node, UINT64_MAX, "%s node %u: not re-optimized: %s",
-                         p->label, j->node, r->reason);
-                if (r->wanted)
-                        stop_node(p, j->node, LOG_DEBUG, "%s", r->reason);
+                p->resync = true;
                 r->next_attempt = now + REOPT_RETRY_MS;
                 release(p, j->node);
                 /* A partial batch leaves the model unsure where pages lie. */
                 if (rc == -EBUSY || (rc == 0 && j->res.freed != j->batch))
                         memset(&p->ledger.node[j->node], 0, sizeof p->ledger.node[j->node]);
+                if (r->wanted)
+                        stop_node(p, j->node, LOG_WARNING, "%s", why);
+                else if (strcmp(why, r->reason) != 0) {   /* Reoptimize=yes: said once, retried later */
+                        snprintf(r->reason, sizeof r->reason, "%s", why);
+                        log_pool(LOG_WARNING, p->label, (int)j->node, UINT64_MAX, "%s node %u: not re-optimized: %s",
+                                 p->label, j->node, why);
+                }
         } else {
                 stop_node(p, j->node, LOG_ERR, "%s", strerror(-rc));
                 r->next_attempt = now + REOPT_RETRY_MS;

@@ -1162,10 +1162,13 @@ static int vmemmap_optimize(struct ctx *c)
                         in_use = proto_get_int(p, PROTO_F_UNOPT_IN_USE, 0);
                 if (pools && !proto_get_bool(p, PROTO_F_REOPT_PENDING, false) && done == 0 && left == 0)
                         continue;   /* a size with nothing to do says nothing */
-                printf("%s: %s%" PRId64 " %s re-optimized so far; %" PRId64 " unoptimized left, %" PRId64 " of them in use"
-                       " (converted once freed)\n", proto_get_str(p, PROTO_F_SIZE, "?"),
-                       proto_get_bool(p, PROTO_F_REOPT_PENDING, false) ? "under way: " : "", done, ctl_pages(done), left,
-                       in_use);
+                printf("%s: %s%" PRId64 " %s re-optimized", proto_get_str(p, PROTO_F_SIZE, "?"),
+                       proto_get_bool(p, PROTO_F_REOPT_PENDING, false) ? "under way: " : "", done, ctl_pages(done));
+                if (left == 0)
+                        printf("; none left unoptimized\n");
+                else
+                        printf("; %" PRId64 " left unoptimized, %" PRId64 " of them in use (converted once freed)\n", left,
+                               in_use);
         }
         json_object_put(res);
         return EXIT_OK;

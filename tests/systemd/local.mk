@@ -23,3 +23,6 @@ TESTS += systemd/test-conventions.sh systemd/test-docs-config.sh
 EXTRA_DIST += systemd/test-conventions.sh systemd/test-docs-config.sh ../etc/hugevmd/hugevmd.conf
 TESTS += systemd/test-metrics-more.sh
 EXTRA_DIST += systemd/test-metrics-more.sh
+# Prometheus rules and the Grafana dashboard of contrib/ (issue 17).
+TESTS += systemd/test-rules.sh
+EXTRA_DIST += systemd/test-rules.sh

@@ -357,7 +357,7 @@ struct pool_gauge {
 
 static const struct pool_gauge pool_gauges[] = {
         { "hugevm_page_size_bytes", PROTO_F_SIZE_BYTES,
-          "Bytes in one hugepage of this size (pool bytes: hugevm_pool_pages * on(size) hugevm_page_size_bytes)." },
+          "Bytes in one hugepage of this size (pool bytes: hugevm_pool_pages * on(instance, job, size) hugevm_page_size_bytes)." },
         { "hugevm_pool_target_pages", PROTO_F_TARGET,
           "Pages the operator asked for in this pool (absent when the pool has no target)." },
         { "hugevm_pool_pages", PROTO_F_PAGES,

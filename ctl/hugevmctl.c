@@ -872,9 +872,49 @@ struct set_args {
         int timeout_ms;          /* -1: wait without a limit */
 };
 
-static int set_parse(struct ctx *c, struct set_args *a)
+/* --node N: *ret the node, or -1 without --node. */
+static int parse_node(const struct ctx *c, int *ret)
 {
         uint64_t node = 0;
+        *ret = -1;
+        if (!c->o.node)
+                return EXIT_OK;
+        if (vmm_count_parse(c->o.node, &node) < 0) {
+                ctl_errorf("invalid node '%s' (want a node number like 0)", c->o.node);
+                return EXIT_USAGE;
+        }
+        if (node > INT32_MAX) {
+                ctl_errorf("invalid node '%s' (too large)", c->o.node);
+                return EXIT_USAGE;
+        }
+        *ret = (int)node;
+        return EXIT_OK;
+}
+
+/* [SIZE] [--node N] of revert and vmemmap optimize (SIZE: argument at), as
+ * params {size, node}; --node needs SIZE (usage names the command). */
+static int pool_params(struct ctx *c, int at, const char *usage, json_object *params)
+{
+        char size[64];
+        int node, ex;
+        if (c->o.node && c->o.nargs <= at) {
+                ctl_errorf("--node needs SIZE: '%s'", usage);
+                return EXIT_USAGE;
+        }
+        if (c->o.nargs > at) {
+                if ((ex = resolve_size(c, c->o.args[at], size, sizeof(size))) != EXIT_OK)
+                        return ex;
+                json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(size));
+        }
+        if ((ex = parse_node(c, &node)) != EXIT_OK)
+                return ex;
+        if (node >= 0)
+                json_object_object_add(params, PROTO_F_NODE, json_object_new_int(node));
+        return EXIT_OK;
+}
+
+static int set_parse(struct ctx *c, struct set_args *a)
+{
         *a = (struct set_args){ .pages = UINT64_MAX, .bytes = UINT64_MAX, .node = -1, .timeout_ms = -1 };
         if (c->o.nargs != 3) {
                 ctl_errorf("set needs SIZE and PAGES|BYTES, e.g. 'hugevmctl set 2M 512' (see --help)");
@@ -886,16 +926,8 @@ static int set_parse(struct ctx *c, struct set_args *a)
         a->amount = c->o.args[2];
         if (parse_amount(a->amount, &a->sign, &a->pages, &a->bytes) < 0)
                 return EXIT_USAGE;
-        if (c->o.node && vmm_count_parse(c->o.node, &node) < 0) {
-                ctl_errorf("invalid node '%s' (want a node number like 0)", c->o.node);
-                return EXIT_USAGE;
-        }
-        if (c->o.node && node > INT32_MAX) {
-                ctl_errorf("invalid node '%s' (too large)", c->o.node);
-                return EXIT_USAGE;
-        }
-        if (c->o.node)
-                a->node = (int)node;
+        if ((ex = parse_node(c, &a->node)) != EXIT_OK)
+                return ex;
         if (c->o.timeout && !c->o.wait) {
                 ctl_errorf("--timeout needs --wait with set");
                 return EXIT_USAGE;
@@ -1114,29 +1146,16 @@ static int cmd_set(struct ctx *c)
  * pages allocated while HVO was off by optimized ones. */
 static int vmemmap_optimize(struct ctx *c)
 {
-        char size[64];
         int timeout_ms = -1, ex = EXIT_OK;
         json_object *params = json_object_new_object(), *res = NULL;
         snprintf(c->doing, sizeof(c->doing), "re-optimize %s", c->o.nargs > 2 ? c->o.args[2] : "the pools");
-        if (c->o.node && c->o.nargs < 3) {
-                ctl_errorf("--node needs SIZE: 'hugevmctl vmemmap optimize SIZE --node N'");
-                ex = EXIT_USAGE;
-        }
-        if (ex == EXIT_OK && c->o.timeout && (!c->o.wait || parse_seconds(c->o.timeout, &timeout_ms) < 0)) {
+        if (c->o.timeout && (!c->o.wait || parse_seconds(c->o.timeout, &timeout_ms) < 0)) {
                 if (!c->o.wait)
                         ctl_errorf("--timeout goes with --wait");
                 ex = EXIT_USAGE;
         }
-        if (ex == EXIT_OK && c->o.nargs > 2 && (ex = resolve_size(c, c->o.args[2], size, sizeof(size))) == EXIT_OK)
-                json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(size));
-        if (ex == EXIT_OK && c->o.node) {
-                uint64_t node;
-                if (vmm_count_parse(c->o.node, &node) < 0 || node > INT32_MAX) {
-                        ctl_errorf("--node %s: not a node number", c->o.node);
-                        ex = EXIT_USAGE;
-                } else
-                        json_object_object_add(params, PROTO_F_NODE, json_object_new_int((int)node));
-        }
+        if (ex == EXIT_OK)
+                ex = pool_params(c, 2, "hugevmctl vmemmap optimize SIZE --node N", params);
         if (ex != EXIT_OK) {
                 json_object_put(params);
                 return ex;
@@ -1289,27 +1308,9 @@ static int cmd_reload(struct ctx *c)
 /* Back to the declared state: drop overrides (systemctl revert's habit). */
 static int cmd_revert(struct ctx *c)
 {
-        char size[64];
         json_object *params = json_object_new_object(), *res = NULL;
-        int ex = EXIT_OK;
         snprintf(c->doing, sizeof(c->doing), "revert %s to the configuration", c->o.nargs > 1 ? c->o.args[1] : "the pools");
-        if (c->o.node && c->o.nargs < 2) {
-                ctl_errorf("--node needs SIZE: 'hugevmctl revert SIZE --node N'");
-                ex = EXIT_USAGE;
-        }
-        if (ex == EXIT_OK && c->o.nargs > 1) {
-                ex = resolve_size(c, c->o.args[1], size, sizeof(size));
-                if (ex == EXIT_OK)
-                        json_object_object_add(params, PROTO_F_SIZE, json_object_new_string(size));
-        }
-        if (ex == EXIT_OK && c->o.node) {
-                uint64_t node;
-                if (vmm_count_parse(c->o.node, &node) < 0 || node > INT32_MAX) {
-                        ctl_errorf("--node %s: not a node number", c->o.node);
-                        ex = EXIT_USAGE;
-                } else
-                        json_object_object_add(params, PROTO_F_NODE, json_object_new_int((int)node));
-        }
+        int ex = pool_params(c, 1, "hugevmctl revert SIZE --node N", params);
         if (ex != EXIT_OK) {
                 json_object_put(params);
                 return ex;

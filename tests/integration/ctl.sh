@@ -31,7 +31,7 @@ usage_case "invalid node 'x'" set 2M 1 --node x
 usage_case "invalid timeout 'abc'" wait --timeout abc
 usage_case "unknown command 'frobnicate'" frobnicate
 usage_case "unknown option '--bogus'" --bogus status
-usage_case "only go with 'set'" status --node 1
+usage_case "--node only goes with 'set', 'revert' and 'vmemmap optimize'" status --node 1
 usage_case "invalid vmemmap action 'maybe'" vmemmap maybe
 usage_case "set needs SIZE" set 2M
 "$HUGEVMCTL" >/dev/null 2>&1

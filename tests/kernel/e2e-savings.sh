@@ -8,37 +8,19 @@
 # Holds the real-kernel lock; restores the pool, overcommit and the HVO sysctl.
 . "$top_srcdir/tests/integration/common.sh"
 
-pool=/sys/kernel/mm/hugepages/hugepages-2048kB
-hvo=/proc/sys/vm/hugetlb_optimize_vmemmap
-[ "$(id -u)" = 0 ] || tap_skip_all_unless_ci "needs root to change the real hugepage pools"
-[ -w $pool/nr_hugepages ] || tap_skip_all_unless_ci "$pool/nr_hugepages is not writable"
-[ -w $hvo ] || tap_skip_all_unless_ci "no writable $hvo (kernel without HVO)"
-grep -q '^nr_memmap_pages ' /proc/vmstat || tap_skip_all_unless_ci "no nr_memmap counters in /proc/vmstat (kernel before 6.11)"
-
-# One real-kernel user at a time: other tests measure exact counter deltas.
-exec 9>/tmp/hugevm-realkernel.lock
-flock -w 600 9 || tap_skip_all_unless_ci "could not get /tmp/hugevm-realkernel.lock within 600 s"
-
-orig_pages=$(cat $pool/nr_hugepages)
-orig_overcommit=$(cat $pool/nr_overcommit_hugepages)
-orig_hvo=$(cat $hvo)
+. "$top_srcdir/tests/kernel/real-pool.sh"
+real_pool_take
 restore() {
         stop_daemon # first, or it would put its target back
-        echo "$orig_overcommit" >$pool/nr_overcommit_hugepages
-        echo "$orig_pages" >$pool/nr_hugepages
-        echo "$orig_hvo" >$hvo
-        [ "$(cat $pool/nr_hugepages)" = "$orig_pages" ] && [ "$(cat $hvo)" = "$orig_hvo" ] ||
-                echo "# WARNING: could not restore nr_hugepages=$orig_pages / HVO=$orig_hvo" >&2
+        real_pool_put_back
         cleanup
 }
 trap restore EXIT
-echo "# found: nr_hugepages=$orig_pages nr_overcommit_hugepages=$orig_overcommit hugetlb_optimize_vmemmap=$orig_hvo"
 
 # The kernel's saving in bytes: how far the memmap counters dropped below
 # what they read with the pool empty and HVO off, before hugevmd started (a
 # baseline read, not computed from a struct page size).
 page_size=$(getconf PAGESIZE)
-memmap_sum() { awk '$1 == "nr_memmap_pages" || $1 == "nr_memmap_boot_pages" { s += $2 } END { print s }' /proc/vmstat; }
 kernel_saved_bytes() { echo $(((baseline - $(memmap_sum)) * page_size)); }
 
 # Start from an empty pool with HVO off, so that every saved page is ours.

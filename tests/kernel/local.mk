@@ -8,4 +8,4 @@ kernel_test_hvo_real_SOURCES = kernel/test-hvo-real.c
 kernel_test_hvo_real_LDADD = $(top_builddir)/libvmemmap/libvmemmap.la
 EXTRA_DIST += kernel/hvo-real.sh kernel/verify.sh
 TESTS += kernel/reoptimize.sh
-EXTRA_DIST += kernel/reoptimize.sh
+EXTRA_DIST += kernel/reoptimize.sh kernel/real-pool.sh

@@ -10,19 +10,8 @@
 # pool empty. Holds the real-kernel lock; restores pool, overcommit and HVO.
 . "$top_srcdir/tests/integration/common.sh"
 
-pool=/sys/kernel/mm/hugepages/hugepages-2048kB
-hvo=/proc/sys/vm/hugetlb_optimize_vmemmap
-[ "$(id -u)" = 0 ] || tap_skip_all_unless_ci "needs root to change the real hugepage pools"
-[ -w $pool/nr_hugepages ] || tap_skip_all_unless_ci "$pool/nr_hugepages is not writable"
-[ -w $hvo ] || tap_skip_all_unless_ci "no writable $hvo (kernel without HVO)"
-grep -q '^nr_memmap_pages ' /proc/vmstat || tap_skip_all_unless_ci "no nr_memmap counters in /proc/vmstat (kernel before 6.11)"
-
-exec 9>/tmp/hugevm-realkernel.lock
-flock -w 600 9 || tap_skip_all_unless_ci "could not get /tmp/hugevm-realkernel.lock within 600 s"
-
-orig_pages=$(cat $pool/nr_hugepages)
-orig_overcommit=$(cat $pool/nr_overcommit_hugepages)
-orig_hvo=$(cat $hvo)
+. "$top_srcdir/tests/kernel/real-pool.sh"
+real_pool_take
 mnt=$tmp/hugetlbfs
 holder_pid= sampler_pid=
 restore() {
@@ -30,18 +19,11 @@ restore() {
         [ -n "$holder_pid" ] && kill "$holder_pid" 2>/dev/null && wait "$holder_pid" 2>/dev/null
         [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null && wait "$sampler_pid" 2>/dev/null
         mountpoint -q "$mnt" && umount "$mnt"
-        echo "$orig_overcommit" >$pool/nr_overcommit_hugepages
-        echo 0 >$pool/nr_hugepages
-        echo "$orig_pages" >$pool/nr_hugepages
-        echo "$orig_hvo" >$hvo
-        [ "$(cat $pool/nr_hugepages)" = "$orig_pages" ] && [ "$(cat $hvo)" = "$orig_hvo" ] ||
-                echo "# WARNING: could not restore nr_hugepages=$orig_pages / HVO=$orig_hvo" >&2
+        real_pool_put_back
         cleanup
 }
 trap restore EXIT
-echo "# found: nr_hugepages=$orig_pages nr_overcommit_hugepages=$orig_overcommit hugetlb_optimize_vmemmap=$orig_hvo"
 
-memmap_sum() { awk '$1 == "nr_memmap_pages" || $1 == "nr_memmap_boot_pages" { s += $2 } END { print s }' /proc/vmstat; }
 call() { hv call "$sock" "$@"; }
 status_get() { call M_POOL_GET '{@F_SIZE:"2M"}' | hv get "$@" | tr '\n' ' ' | sed 's/ $//'; }
 

@@ -14,18 +14,31 @@ unit=$top_srcdir/systemd/hugevmd.service.in
 expand() {
         local s
         for s in "$@"; do
+                case $s in @*) ;; *) echo "$s"; continue ;; esac   # a call, not a set
                 systemd-analyze syscall-filter --no-pager "$s" 2>/dev/null | awk 'NR > 1 && $1 !~ /^#/ && NF { print $1 }' |
                         while read -r call; do
                                 case $call in @*) expand "$call" ;; *) echo "$call" ;; esac
                         done
         done
 }
-allow=$(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$unit")
-deny=$(sed -n 's/^SystemCallFilter=~//p' "$unit")
+allow=$(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$unit" | tr '\n' ' ')
+deny=$(sed -n 's/^SystemCallFilter=~//p' "$unit" | tr '\n' ' ')
 [ -n "$allow" ] && [ -n "$deny" ]; tap_ok $? "the unit has an allow list ($allow) and a deny list ($deny)"
-expand $allow | sort -u >"$tmp/allowed"
-expand $deny | sort -u >"$tmp/denied"
+# As systemd merges the lines: in order, a plain one adds, a ~ one takes away.
+: >"$tmp/allowed"
+while read -r line; do
+        case $line in
+        "~"*) expand ${line#\~} | sort -u >"$tmp/set"; comm -23 "$tmp/allowed" "$tmp/set" >"$tmp/next" ;;
+        *) { cat "$tmp/allowed"; expand $line; } | sort -u >"$tmp/next" ;;
+        esac
+        mv "$tmp/next" "$tmp/allowed"
+done < <(sed -n 's/^SystemCallFilter=//p' "$unit")
+expand $deny | sort -u | comm -23 - "$tmp/allowed" >"$tmp/denied"
 [ "$(wc -l <"$tmp/allowed")" -gt 100 ]; tap_ok $? "systemd-analyze expands the allow list ($(wc -l <"$tmp/allowed") calls)"
+# Re-optimization (vmm_pool_replace) runs only on the real root, which this
+# test does not touch: its calls, checked by name.
+missing=$(printf '%s\n' memfd_create fallocate set_mempolicy | sort | comm -23 - "$tmp/allowed" | tr '\n' ' ')
+tap_is "$missing" "" "re-optimization's calls (memfd_create, fallocate, set_mempolicy) are allowed"
 
 make_fakeroot
 port=$(free_port)

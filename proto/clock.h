@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The one monotonic clock of hugevmd and hugevmctl (never jumps with the wall clock). */
 #ifndef HUGEVM_CLOCK_H
 #define HUGEVM_CLOCK_H

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bootplan.h"
 #include "client.h"
 #include "kernel.h"
 #include "proto.h"
@@ -53,6 +54,7 @@ struct opts {
         bool wait;
         bool dry_run;
         bool fail_fast;        /* a degraded pool ends a wait at once (today's daemons retry on) */
+        bool apply;            /* boot-plan: write the plan for the boot loader */
         /* status */
         const char *output;
         bool wide;
@@ -83,7 +85,7 @@ static bool is_number(const char *a)
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-        enum { OPT_RUNTIME = 256, OPT_DRY_RUN, OPT_WIDE, OPT_NOHEADINGS, OPT_ROOT, OPT_FAIL_FAST };
+        enum { OPT_RUNTIME = 256, OPT_DRY_RUN, OPT_WIDE, OPT_NOHEADINGS, OPT_ROOT, OPT_FAIL_FAST, OPT_APPLY };
         static const struct option longopts[] = {
                 { "socket",     required_argument, NULL, 's' },
                 { "json",       no_argument,       NULL, 'j' },
@@ -100,6 +102,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 { "noheadings", no_argument,       NULL, OPT_NOHEADINGS },
                 { "root",       required_argument, NULL, OPT_ROOT },
                 { "fail-fast",  no_argument,       NULL, OPT_FAIL_FAST },
+                { "apply",      no_argument,       NULL, OPT_APPLY },
                 { 0 },
         };
         /* '-': positional arguments come back in order (as 1) among the
@@ -140,6 +143,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 case OPT_NOHEADINGS: o->noheadings = true; break;
                 case OPT_ROOT:     o->root = arg; break;
                 case OPT_FAIL_FAST: o->fail_fast = true; break;
+                case OPT_APPLY:    o->apply = true; break;
                 case ':':
                         if (strncmp(at, "--", 2) == 0)
                                 ctl_errorf("option '%s' needs a value", at);
@@ -1066,6 +1070,16 @@ static int set_dry_run(struct ctx *c, const struct set_args *a, json_object *bef
                 printf("dry run: %s already has %s: nothing to change\n", name, to);
         else
                 printf("dry run: %s target is already %s (it has %" PRId64 " now): nothing to change\n", name, to, has);
+        /* The forecast for the new target: "2048kB node 1: expect 812 of 1024 (212 short: 424 MiB unmovable)". */
+        json_object *fc = proto_get(will, PROTO_F_FORECAST);
+        if (!c->o.json && fc) {
+                int64_t shrt = proto_get_int(fc, PROTO_F_FC_SHORT, 0);
+                printf("%s: expect %" PRId64 " of %" PRId64, name, proto_get_int(fc, PROTO_F_FC_EXPECT, 0),
+                       proto_get_int(will, PROTO_F_TARGET, 0));
+                if (shrt)
+                        printf(" (%" PRId64 " short: %s)", shrt, proto_get_str(fc, PROTO_F_FC_WHY, ""));
+                printf("\n");
+        }
         json_object_put(pool);
         return EXIT_OK;
 }
@@ -1388,6 +1402,18 @@ static int cmd_verify(struct ctx *c)
         return ex != EXIT_OK ? ex : verify_run(size, c->o.json);
 }
 
+/* The declared pools come from the daemon's STATUS (config_target): no daemon, no plan. */
+static int cmd_boot_plan(struct ctx *c)
+{
+        json_object *st = NULL;
+        snprintf(c->doing, sizeof(c->doing), "plan the boot command line (it needs hugevmd's declared pools)");
+        int ex = call(c, PROTO_M_STATUS, NULL, REPLY_TIMEOUT_MS, NULL, &st);
+        if (ex == EXIT_OK)
+                ex = bootplan_run(st, c->o.root, c->o.apply, c->o.json);
+        json_object_put(st);
+        return ex;
+}
+
 static void usage(FILE *f)
 {
         fputs("Usage: hugevmctl [OPTIONS] COMMAND [ARGS]\n"
@@ -1429,6 +1455,9 @@ static void usage(FILE *f)
               "  version                     client and daemon versions\n"
               "  verify SIZE                 map and touch one hugepage of SIZE here, without\n"
               "                              the daemon, and check its page frame (as root)\n"
+              "  boot-plan [--apply]         the kernel command line that allocates the\n"
+              "                              declared pools at boot, against /proc/cmdline;\n"
+              "                              --apply writes it for grub or kernel-install\n"
               "\n"
               "Options:\n"
               "  -j, --json                  print results as JSON (watch: raw notifications)\n"
@@ -1444,6 +1473,7 @@ static void usage(FILE *f)
               "  2  usage error (bad arguments, also a size or node this machine lacks)\n"
               "  3  the daemon is unreachable, or went away mid-reply\n"
               "  4  a pool is short of its target or degraded, or a wait timed out\n"
+              "  5  boot-plan: the running kernel's command line lacks the plan (reboot)\n"
               "\n"
               "Columns of status (-o; * in the default):\n ", f);
         for (enum col k = 0; k < N_COLS; k++)
@@ -1451,7 +1481,7 @@ static void usage(FILE *f)
         fputc('\n', f);
 }
 
-enum { ALLOW_NODE = 1, ALLOW_WAIT = 2, ALLOW_TIMEOUT = 4, ALLOW_SET = 8, ALLOW_TABLE = 16, ALLOW_FAIL_FAST = 32 };
+enum { ALLOW_NODE = 1, ALLOW_WAIT = 2, ALLOW_TIMEOUT = 4, ALLOW_SET = 8, ALLOW_TABLE = 16, ALLOW_FAIL_FAST = 32, ALLOW_APPLY = 64 };
 static const struct {
         const char *name;
         int (*run)(struct ctx *c);
@@ -1468,6 +1498,7 @@ static const struct {
         { "metrics", cmd_metrics, 0, 0 },
         { "version", cmd_version, 0, 0 },
         { "verify",  cmd_verify,  1, 0 },
+        { "boot-plan", cmd_boot_plan, 0, ALLOW_APPLY },
 };
 
 int main(int argc, char **argv)
@@ -1520,6 +1551,8 @@ int main(int argc, char **argv)
                 ctl_errorf("--timeout only goes with 'set --wait', 'wait' and 'vmemmap optimize --wait'");
         else if (!(commands[k].allow & ALLOW_FAIL_FAST) && c.o.fail_fast)
                 ctl_errorf("--fail-fast only goes with 'set --wait' and 'wait'");
+        else if (!(commands[k].allow & ALLOW_APPLY) && c.o.apply)
+                ctl_errorf("--apply only goes with 'boot-plan'");
         else if (!(commands[k].allow & ALLOW_TABLE) && (c.o.output || c.o.wide || c.o.raw || c.o.noheadings))
                 ctl_errorf("--output, --wide, --raw and --noheadings only go with 'status'");
         else if (c.o.output && c.o.wide)

@@ -152,6 +152,159 @@ int vmm_free_read(vmm_ctx *ctx, int node, struct vmm_free *ret)
         return 0;
 }
 
+/* Free blocks per order of node's zones (all nodes if node < 0). */
+static int buddy_blocks(vmm_ctx *ctx, int node, struct vmm_buddy *ret)
+{
+        char path[PATH_MAX];
+        int r = vmmi_path(ctx, path, "/proc/buddyinfo");
+        if (r < 0)
+                return r;
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        char line[1024];
+        bool any = false;
+        while (fgets(line, sizeof line, f)) {
+                unsigned n;
+                int at;
+                if (sscanf(line, "Node %u, zone %*s%n", &n, &at) != 1 || (node >= 0 && n != (unsigned)node))
+                        continue;
+                any = true;
+                char *p = line + at, *end;
+                for (int order = 0; order < VMM_MAX_ORDERS; order++) {
+                        p += strspn(p, " \t");
+                        if (*p < '0' || *p > '9')
+                                break;
+                        unsigned long long count = strtoull(p, &end, 10);
+                        p = end;
+                        ret->free_blocks[order] += count;
+                        if (order + 1 > ret->orders)
+                                ret->orders = order + 1;
+                }
+        }
+        fclose(f);
+        return any ? 0 : -ENODATA;
+}
+
+/* /proc/pagetypeinfo: "Page block order: 9", then the table
+ * "Number of blocks type     Unmovable      Movable  Reclaimable ..." with a
+ * "Node 0, zone   Normal    122   4387     99 ..." row per zone. */
+static int pageblock_types(vmm_ctx *ctx, int node, struct vmm_buddy *ret)
+{
+        char path[PATH_MAX];
+        int r = vmmi_path(ctx, path, "/proc/pagetypeinfo");
+        if (r < 0)
+                return r;
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        char line[1024];
+        int order = -1, col[3] = { -1, -1, -1 };   /* Unmovable, Movable, Reclaimable */
+        bool table = false;
+        uint64_t sum[3] = { 0, 0, 0 };
+        while (fgets(line, sizeof line, f)) {
+                if (sscanf(line, "Page block order: %d", &order) == 1)
+                        continue;
+                if (strncmp(line, "Number of blocks type", 21) == 0) {
+                        char *save = NULL;
+                        int i = 0;
+                        for (char *t = strtok_r(line + 21, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), i++) {
+                                if (strcmp(t, "Unmovable") == 0)
+                                        col[0] = i;
+                                else if (strcmp(t, "Movable") == 0)
+                                        col[1] = i;
+                                else if (strcmp(t, "Reclaimable") == 0)
+                                        col[2] = i;
+                        }
+                        table = true;
+                        continue;
+                }
+                unsigned n;
+                int at;
+                if (table && strncmp(line, "Node ", 5) != 0)
+                        table = false;   /* the table ends (page_owner's "Number of mixed blocks" follows) */
+                if (!table || sscanf(line, "Node %u, zone %*s%n", &n, &at) != 1)
+                        continue;
+                if (node >= 0 && n != (unsigned)node)
+                        continue;
+                char *p = line + at, *end;
+                for (int i = 0;; i++) {
+                        p += strspn(p, " \t");
+                        if (*p < '0' || *p > '9')
+                                break;
+                        unsigned long long v = strtoull(p, &end, 10);
+                        p = end;
+                        for (int c = 0; c < 3; c++)
+                                if (col[c] == i)
+                                        sum[c] += v;
+                }
+        }
+        fclose(f);
+        if (order < 0 || order >= 64 || col[1] < 0)
+                return -EBADMSG;
+        ret->pageblock_order = order;
+        ret->unmovable_blocks = sum[0];
+        ret->movable_blocks = sum[1];
+        ret->reclaimable_blocks = sum[2];
+        return 0;
+}
+
+int vmm_buddy_read(vmm_ctx *ctx, int node, struct vmm_buddy *ret)
+{
+        struct vmm_free fr;
+        memset(ret, 0, sizeof *ret);
+        ret->pageblock_order = -1;
+        int r = vmm_free_read(ctx, node, &fr);
+        if (r < 0)
+                return r;
+        ret->free_kb = fr.free_kb;
+        r = buddy_blocks(ctx, node, ret);
+        if (r < 0)
+                return r;
+        /* Clean page cache: what drop_caches can free (missing keys count 0). */
+        static const char *const keys[] = { "FilePages:", "Shmem:", "Dirty:", "Writeback:" };
+        uint64_t v[4] = { 0, 0, 0, 0 };
+        for (int i = 0; i < 4; i++) {
+                char file[PATH_MAX], key[64];
+                if (node < 0) {
+                        snprintf(file, sizeof file, "/proc/meminfo");
+                        snprintf(key, sizeof key, "%s", i == 0 ? "Cached:" : keys[i]);
+                } else {
+                        snprintf(file, sizeof file, VMMI_NODE_DIR "/node%d/meminfo", node);
+                        snprintf(key, sizeof key, "Node %d %s", node, keys[i]);
+                }
+                if (meminfo_field_kb(ctx, file, key, &v[i]) < 0)
+                        v[i] = 0;
+        }
+        uint64_t busy = v[1] + v[2] + v[3];
+        ret->cache_kb = v[0] > busy ? v[0] - busy : 0;
+        if (pageblock_types(ctx, node, ret) < 0) {
+                ret->pageblock_order = -1;   /* not root, or no such file: unknown */
+                ret->unmovable_blocks = ret->movable_blocks = ret->reclaimable_blocks = 0;
+        }
+        return 0;
+}
+
+int vmm_drop_caches(vmm_ctx *ctx)
+{
+        char path[PATH_MAX];
+        int r = ctx ? vmmi_path(ctx, path, "/proc/sys/vm/drop_caches") : -EINVAL;
+        return r < 0 ? r : vmmi_write_file(path, "1");
+}
+
+uint64_t vmm_buddy_obtainable(const struct vmm_buddy *b, int order)
+{
+        uint64_t n = 0;
+        if (order < 0)
+                return 0;
+        for (int k = order; k < b->orders && k < VMM_MAX_ORDERS; k++)
+                if (k - order < 64 && b->free_blocks[k] <= (UINT64_MAX - n) >> (k - order))
+                        n += b->free_blocks[k] << (k - order);
+                else
+                        return UINT64_MAX;
+        return n;
+}
+
 int vmm_mounts_watch_open(vmm_ctx *ctx)
 {
         char path[PATH_MAX];

@@ -335,3 +335,74 @@ int vmm_compact(vmm_ctx *ctx, int node)
                 return r;
         return vmmi_write_file(path, "1");
 }
+
+int vmm_demote_size_read(vmm_ctx *ctx, uint64_t size_kb, uint64_t *ret_kb)
+{
+        char path[PATH_MAX], buf[64];
+        uint64_t bytes;
+        ssize_t n;
+        int r;
+
+        if (!ctx || !ret_kb)
+                return -EINVAL;
+        r = pool_file(ctx, size_kb, -1, "demote_size", path);
+        if (r < 0)
+                return r;
+        n = vmmi_read_file(path, buf, sizeof buf);
+        if (n < 0)
+                return n == -ENOENT ? -EOPNOTSUPP : (int)n;
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+                n--;
+        buf[n] = '\0';
+        /* demote_size_show: "%lukB\n" */
+        r = vmm_size_parse(buf, &bytes);
+        if (r < 0 || bytes % 1024)
+                return -EIO;
+        *ret_kb = bytes / 1024;
+        return 0;
+}
+
+/* demote_store (mm/hugetlb.c, 5.16+; as in 6.18): while pages are left to
+ * demote and the free list holds unreserved pages (free - resv; per node, the
+ * node's free pages minus the global reservation), take free pages from the
+ * head of the free lists (round robin over the nodes from next_nid_to_free),
+ * restore their vmemmap, split them into pages of demote_size and add those
+ * to the smaller pool (optimized by HVO if it is on, at the head of the
+ * node's list). The write returns its length even when fewer pages went
+ * (none free), -EINVAL without a demote target, -ENOMEM when a vmemmap
+ * restore failed (that page stays in the larger pool). */
+int vmm_pool_demote(vmm_ctx *ctx, uint64_t size_kb, int node, uint64_t pages, struct vmm_demote *ret)
+{
+        char path[PATH_MAX], nr_path[PATH_MAX];
+        struct vmm_demote d = { .requested = pages };
+        int r, w;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        r = pool_file(ctx, size_kb, node, "nr_hugepages", nr_path);
+        if (r < 0)
+                return r;
+        r = pool_file(ctx, size_kb, node, "demote", path);
+        if (r < 0)
+                return r;
+        r = vmm_demote_size_read(ctx, size_kb, &d.demote_size_kb);
+        if (r < 0)
+                return r;
+        if (d.demote_size_kb == 0 || d.demote_size_kb >= size_kb)
+                return -EINVAL;
+        r = vmmi_read_u64(nr_path, &d.before);
+        if (r < 0)
+                return r;
+        w = vmmi_write_u64(path, pages);
+        if (w == -ENOENT)
+                return -EOPNOTSUPP;
+        /* Some pages may have gone before a failure: read back either way. */
+        r = vmmi_read_u64(nr_path, &d.after);
+        if (r < 0)
+                return w < 0 ? w : r;
+        d.demoted = d.before > d.after ? d.before - d.after : 0;
+        *ret = d;
+        if (w < 0)
+                return w;
+        return d.demoted == pages ? 0 : -EBUSY;
+}

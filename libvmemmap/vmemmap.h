@@ -115,6 +115,27 @@ struct vmm_replace {
 VMM_PUBLIC int vmm_pool_replace(vmm_ctx *ctx, uint64_t size_kb, unsigned node, uint64_t batch, uint64_t above,
                                 int *hold_fd, struct vmm_replace *ret);
 
+/* Demotion (5.16+): the hstate's demote_size, in kB (-EOPNOTSUPP: no demote
+ * files on this kernel). */
+VMM_PUBLIC int vmm_demote_size_read(vmm_ctx *ctx, uint64_t size_kb, uint64_t *ret_kb);
+
+struct vmm_demote {
+        uint64_t before, after;   /* nr_hugepages of the larger pool (node or global) around the write */
+        uint64_t requested;       /* pages written to demote */
+        uint64_t demoted;         /* before - after: pages split into demote_size pages */
+        uint64_t demote_size_kb;  /* demote_size when written: each page became size_kb / it pages */
+};
+/* Write the hstate's demote file (node < 0: the global one, else that node's):
+ * the kernel splits up to pages free, unreserved pages of size_kb, taken from
+ * the head of the free lists, into pages of demote_size (optimized iff HVO is
+ * on). *ret says how many went:
+ *   0        all of them
+ *   -EBUSY   fewer (no more free unreserved pages): *ret filled
+ *   -ENOMEM  a vmemmap restore failed (that page stayed): *ret filled
+ *   other    the write failed (-EINVAL: no demote_size smaller than size_kb,
+ *            -EOPNOTSUPP: no demote file on this kernel, -EACCES, ...) */
+VMM_PUBLIC int vmm_pool_demote(vmm_ctx *ctx, uint64_t size_kb, int node, uint64_t pages, struct vmm_demote *ret);
+
 /* Compact memory: node < 0 writes /proc/sys/vm/compact_memory, else
  * /sys/devices/system/node/nodeN/compact. */
 VMM_PUBLIC int vmm_compact(vmm_ctx *ctx, int node);
@@ -185,6 +206,29 @@ struct vmm_free {
         int largest_order;       /* the largest free block's order; -1 none, VMM_ORDER_UNKNOWN */
 };
 VMM_PUBLIC int vmm_free_read(vmm_ctx *ctx, int node, struct vmm_free *ret);
+
+/* What growth can get on a node (node < 0: the machine, summed over nodes):
+ * the free blocks per order from /proc/buddyinfo (over the node's zones) and
+ * the pageblocks by migrate type from /proc/pagetypeinfo ("Number of blocks
+ * type"; the file is 0400 root: without it pageblock_order is -1 and the
+ * block counts 0). -ENODATA when buddyinfo lists no zone of the node. */
+#define VMM_MAX_ORDERS 16
+struct vmm_buddy {
+        uint64_t free_kb;                     /* MemFree (Node N MemFree) */
+        int orders;                           /* orders buddyinfo lists: MAX_PAGE_ORDER + 1 */
+        uint64_t free_blocks[VMM_MAX_ORDERS]; /* free blocks of each order */
+        int pageblock_order;                  /* "Page block order:", -1 unknown */
+        uint64_t unmovable_blocks, movable_blocks, reclaimable_blocks;
+        uint64_t cache_kb;                    /* clean page cache (FilePages - Shmem - Dirty - Writeback;
+                                               * Cached: of /proc/meminfo for the machine), 0 unknown */
+};
+VMM_PUBLIC int vmm_buddy_read(vmm_ctx *ctx, int node, struct vmm_buddy *ret);
+/* Blocks of order that the free lists give now, without compaction: the sum
+ * over k >= order of free_blocks[k] << (k - order). */
+VMM_PUBLIC uint64_t vmm_buddy_obtainable(const struct vmm_buddy *b, int order);
+/* Drop the clean page cache (write 1 to /proc/sys/vm/drop_caches): the
+ * machine's, there is no per-node file. */
+VMM_PUBLIC int vmm_drop_caches(vmm_ctx *ctx);
 
 /* ---- hugetlbfs mounts and SysV shared memory ----------------------------- */
 

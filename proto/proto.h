@@ -224,6 +224,15 @@ int proto_method_find(const char *name);
 #define PROTO_F_REOPTIMIZED     "reoptimized_pages"   /* pages re-optimized since the daemon started */
 #define PROTO_F_REOPT_PENDING   "reoptimizing"        /* bool: vmemmap.optimize asked and not finished */
 #define PROTO_F_REOPT_REASON    "reoptimize_reason"   /* why re-optimization stopped or cannot go on, "" */
+#define PROTO_F_DEMOTED         "demoted_pages"       /* pages the pool gained by demotion (Demote=yes) since the daemon started */
+/* POOL and NODE: forecast: {now, after_compaction, expect, short, why} or null (at or above
+ * the target, unmanaged, or the kernel's free lists unreadable); docs/protocol.md "Forecast". */
+#define PROTO_F_FORECAST        "forecast"
+#define PROTO_F_FC_NOW          "now"                 /* pages the free lists give now, without compaction */
+#define PROTO_F_FC_AFTER        "after_compaction"    /* pages free + movable memory can give after compaction */
+#define PROTO_F_FC_EXPECT       "expect"              /* min(target, pages + after_compaction) */
+#define PROTO_F_FC_SHORT        "short"               /* target - expect */
+#define PROTO_F_FC_WHY          "why"                 /* "424 MiB unmovable", "424 MiB not free", "" */
 
 /* NODE: {node, pages, free, surplus, target (null if none), config_target, state, reason, retries,
  *        optimized_pages, saved_bytes, saved_exact, model_optimized_pages, model_saved_bytes} */

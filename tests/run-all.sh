@@ -7,7 +7,7 @@
 # lints, installs and purges the Debian packages.
 #
 #   tests/run-all.sh                  everything
-#   SKIP_VM=1 tests/run-all.sh        without the qemu tier (it downloads a kernel)
+#   SKIP_VM=1 tests/run-all.sh        without the qemu and guest tiers (they download a kernel, a root fs)
 #   FUZZ_SECONDS=10 tests/run-all.sh  shorter fuzzing (default 60 s per fuzzer)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -167,4 +167,12 @@ else
         skipped=$((skipped + 1))
 fi
 run_tap deb "$src/tests/deb/build.sh"
+# The booted systemd guest (Debian 12, systemd as PID 1, the .debs installed):
+# after deb, whose build dependencies it reuses; its image is cached.
+if [ "${SKIP_VM:-0}" != 1 ]; then
+        run_tap guest "$src/tests/guest/run.sh"
+else
+        summary+=("guest: not run (SKIP_VM=1), counted as 1 skipped")
+        skipped=$((skipped + 1))
+fi
 # finish (the EXIT trap) prints the summary and its last line.

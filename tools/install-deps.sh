@@ -8,7 +8,8 @@ packages=(build-essential autoconf automake libtool pkg-config
           libinih-dev libmicrohttpd-dev libsmartcols-dev
           systemd python3 python3-yaml socat util-linux prometheus strace curl
           valgrind clang libclang-rt-14-dev
-          libfuse3-dev fuse3)
+          libfuse3-dev fuse3
+          mmdebstrap cpio qemu-system-x86)   # the guest tier (tests/guest/run.sh)
 missing=()
 for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "nodefeatures.h"
 #include "log.h"
 #include "metrics.h"
 #include "observers.h"
@@ -99,7 +100,10 @@ int edges_start(struct daemon *d, const char *socket_path, unsigned extra)
         /* The deadline timer first: on_stopped closes it whatever else failed. */
         uv_timer_init(d->loop, &d->metrics_deadline);
         d->metrics_deadline.data = d;
-        if ((r = observers_init(d)) < 0 || (r = waits_init(d)) < 0 || (r = core_subscribe(&d->core, on_stopped, d)) < 0) {
+        /* features before waits: the converged file is in place before a waiter
+         * (hugevmd-wait.service, then kubelet) hears that the pools converged. */
+        if ((r = observers_init(d)) < 0 || (r = features_init(d)) < 0 || (r = waits_init(d)) < 0 ||
+            (r = core_subscribe(&d->core, on_stopped, d)) < 0) {
                 log_error("Cannot set up hugevmd's observers: %s", strerror(-r));
                 return r;
         }

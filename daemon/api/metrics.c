@@ -449,6 +449,36 @@ static void render_pools(FILE *f, json_object *status)
                         sample(f, "hugevm_pool_reoptimized_pages_total", &l, proto_get(pool, PROTO_F_REOPTIMIZED));
         }
 
+        family(f, "hugevm_pool_demoted_pages_total", "counter",
+               "Hugepages this pool gained by demoting free pages of a larger pool (Demote=yes) since the daemon started.");
+        for (size_t i = 0; i < n; i++) {
+                json_object *pool = json_object_array_get_idx(pools, i);
+                struct labels l = { .size = pool_size(pool), .node = -1 };
+                if (l.size)
+                        sample(f, "hugevm_pool_demoted_pages_total", &l, proto_get(pool, PROTO_F_DEMOTED));
+        }
+
+        family(f, "hugevm_pool_feasible_pages", "gauge",
+               "Pages a growing pool is forecast to reach: min(target, pages + what free and movable memory can give); "
+               "no sample when it is not growing.");
+        for (size_t i = 0; i < n; i++) {
+                json_object *pool = json_object_array_get_idx(pools, i);
+                json_object *nodes = proto_get(pool, PROTO_F_NODES);
+                struct labels l = { .size = pool_size(pool), .node = -1 };
+                if (!l.size)
+                        continue;
+                sample(f, "hugevm_pool_feasible_pages", &l, proto_get(proto_get(pool, PROTO_F_FORECAST), PROTO_F_FC_EXPECT));
+                for (size_t j = 0; j < proto_array_len(nodes); j++) {
+                        json_object *node = json_object_array_get_idx(nodes, j);
+                        json_object *id = proto_get(node, PROTO_F_NODE);
+                        if (!json_object_is_type(id, json_type_int) || json_object_get_int64(id) < 0)
+                                continue;
+                        l.node = json_object_get_int64(id);
+                        sample(f, "hugevm_pool_feasible_pages", &l,
+                               proto_get(proto_get(node, PROTO_F_FORECAST), PROTO_F_FC_EXPECT));
+                }
+        }
+
         /* Per node; single-node machines report one node too. */
         for (size_t g = 0; g < sizeof(node_gauges) / sizeof(node_gauges[0]); g++) {
                 family(f, node_gauges[g].name, "gauge", node_gauges[g].help);

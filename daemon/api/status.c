@@ -116,6 +116,20 @@ static void add_reoptimize(json_object *o, struct core *core, struct pool_rt *p,
         json_object_object_add(o, PROTO_F_REOPT_REASON, json_object_new_string(reason));
 }
 
+/* A forecast (forecast.c), null when there is none. */
+static json_object *forecast_json(const struct forecast *f)
+{
+        if (!f->valid)
+                return NULL;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, PROTO_F_FC_NOW, json_object_new_uint64(f->now));
+        json_object_object_add(o, PROTO_F_FC_AFTER, json_object_new_uint64(f->after));
+        json_object_object_add(o, PROTO_F_FC_EXPECT, json_object_new_uint64(f->expect));
+        json_object_object_add(o, PROTO_F_FC_SHORT, json_object_new_uint64(f->short_pages));
+        json_object_object_add(o, PROTO_F_FC_WHY, json_object_new_string(f->why));
+        return o;
+}
+
 /* override: a hypothetical target (pool.set dry_run): states are what it would make them. */
 json_object *status_pool(struct core *core, struct pool_rt *p, const struct target *override)
 {
@@ -166,6 +180,15 @@ json_object *status_pool(struct core *core, struct pool_rt *p, const struct targ
         json_object_object_add(o, PROTO_F_RETRIES, json_object_new_int((int)retries));
         add_savings(o, core, p, -1);
         add_reoptimize(o, core, p, -1);
+        /* A dry run reads the free lists for its hypothetical target. */
+        static struct forecast dry_nodes[HUGEVMD_MAX_NODES];
+        struct forecast dry_whole;
+        if (override) {
+                forecast_read(core);
+                forecast_for_target(core, p, &t, &dry_whole, dry_nodes);
+        }
+        json_object_object_add(o, PROTO_F_FORECAST, forecast_json(override ? &dry_whole : &p->fc));
+        json_object_object_add(o, PROTO_F_DEMOTED, json_object_new_uint64(p->demoted));
 
         json_object *nodes = json_object_new_array();
         for (size_t k = 0; k < core->n_nodes; k++) {
@@ -192,6 +215,7 @@ json_object *status_pool(struct core *core, struct pool_rt *p, const struct targ
                                        json_object_new_int((int)(has ? p->nodes_w[node].retries : 0)));
                 add_savings(n, core, p, (int)node);
                 add_reoptimize(n, core, p, (int)node);
+                json_object_object_add(n, PROTO_F_FORECAST, forecast_json(override ? &dry_nodes[node] : &p->nfc[node]));
                 json_object_array_add(nodes, n);
         }
         json_object_object_add(o, PROTO_F_NODES, nodes);

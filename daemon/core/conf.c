@@ -244,6 +244,7 @@ static struct target *pool_for(struct loader *l, const char *size_text)
                 return NULL;
         }
         struct mount_spec *m = &l->c->mounts[l->c->n_pools];
+        l->c->demote[l->c->n_pools] = false;
         struct target *t = &l->c->pools[l->c->n_pools++];
         memset(t, 0, sizeof *t);
         t->size_kb = kb;
@@ -456,6 +457,15 @@ static void handle_pool_key(struct loader *l, struct target *t, const char *name
                 handle_mount_key(l, &l->c->mounts[t - l->c->pools], t, name, value);
                 return;
         }
+        if (strcmp(name, "Demote") == 0) {
+                bool b;
+                if (parse_bool(value, &b) < 0) {
+                        add_error(l, "%s=%s: not a boolean (yes or no)", name, value);
+                        return;
+                }
+                l->c->demote[t - l->c->pools] = b;
+                return;
+        }
         if (strncmp(name, "Node", 4) == 0 && name[4] >= '0' && name[4] <= '9') {
                 errno = 0;
                 node = strtoul(name + 4, &end, 10);
@@ -515,7 +525,7 @@ static void handle_daemon_key(struct loader *l, const char *name, const char *va
         uint64_t n;
 
         if (strcmp(name, "HVO") == 0 || strcmp(name, "ShrinkOnExit") == 0 || strcmp(name, "ShmLimits") == 0 ||
-            strcmp(name, "Reoptimize") == 0) {
+            strcmp(name, "Reoptimize") == 0 || strcmp(name, "DropCaches") == 0) {
                 if (parse_bool(value, &b) < 0) {
                         add_error(l, "%s=%s: not a boolean (yes or no)", name, value);
                         return;
@@ -523,6 +533,7 @@ static void handle_daemon_key(struct loader *l, const char *name, const char *va
                 *(strcmp(name, "HVO") == 0            ? &c->hvo
                   : strcmp(name, "ShrinkOnExit") == 0 ? &c->shrink_on_exit
                   : strcmp(name, "Reoptimize") == 0   ? &c->reoptimize
+                  : strcmp(name, "DropCaches") == 0   ? &c->drop_caches
                                                       : &c->shm_limits) = b;
         } else if (strcmp(name, "ShmGroup") == 0) {
                 gid_t gid = 0;
@@ -584,6 +595,13 @@ static void handle_daemon_key(struct loader *l, const char *name, const char *va
                         return;
                 }
                 set_string(&c->metrics_textfile, value);
+        } else if (strcmp(name, "ConvergedFile") == 0 || strcmp(name, "FeatureFile") == 0) {
+                /* daemon/api/nodefeatures.c writes them; empty: none (the default) */
+                if (*value && value[0] != '/') {
+                        add_error(l, "%s=%s: needs an absolute path", name, value);
+                        return;
+                }
+                set_string(name[0] == 'C' ? &c->converged_file : &c->feature_file, *value ? value : NULL);
         } else
                 add_error(l, "unknown key %s= in [Daemon]", name);
 }
@@ -851,6 +869,8 @@ void config_free(struct config *c)
         free(c->state_dir);
         free(c->metrics_listen);
         free(c->metrics_textfile);
+        free(c->converged_file);
+        free(c->feature_file);
         for (size_t i = 0; i < c->n_pools; i++)
                 free(c->mounts[i].path);
         if (c->files)
@@ -867,4 +887,10 @@ const struct target *config_pool(const struct config *c, uint64_t size_kb)
                 if (c->pools[i].size_kb == size_kb)
                         return &c->pools[i];
         return NULL;
+}
+
+bool config_pool_demote(const struct config *c, uint64_t size_kb)
+{
+        const struct target *t = config_pool(c, size_kb);
+        return t && c->demote[t - c->pools];
 }

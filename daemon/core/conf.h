@@ -6,10 +6,11 @@
  *
  *   [Daemon]  HVO= Socket= SocketGroup= AdminGroup= RefreshSec= StateDirectory=
  *             MetricsListen= MetricsTextfile= ShrinkOnExit= ShmGroup= ShmLimits=
- *             Reoptimize=
+ *             Reoptimize= ConvergedFile= FeatureFile=
  *   [Pool <size>]  Pages= | Size=        a target for the whole pool, or
  *                  Node<N>.Pages= | Node<N>.Size=   per-node targets
  *                  Overcommit=           nr_overcommit_hugepages
+ *                  Demote=               grow by demoting free pages of the larger pool above its target
  *                  Mount= MountSize= MountMinSize= MountMode= MountUser= MountGroup=
  *                                        a hugetlbfs mount of this page size
  */
@@ -89,13 +90,17 @@ struct config {
         char *state_dir;
         char *metrics_listen;       /* NULL when "no" */
         char *metrics_textfile;     /* NULL: none */
+        char *converged_file;       /* ConvergedFile=: the converged pools, for path units; NULL: none */
+        char *feature_file;         /* FeatureFile=: an NFD local feature file; NULL: none */
         bool shrink_on_exit;
         bool reoptimize;            /* replace free unoptimized pages by optimized ones (default no) */
+        bool drop_caches;           /* DropCaches=: drop clean page cache before a retry it would serve (default no) */
         bool has_shm_gid;           /* ShmGroup=: vm.hugetlb_shm_group */
         gid_t shm_gid;
         bool shm_limits;            /* ShmLimits=: raise shmmax/shmall to fit the pools */
         struct target pools[HUGEVMD_MAX_POOLS];
         struct mount_spec mounts[HUGEVMD_MAX_POOLS];  /* mounts[i] belongs to pools[i] */
+        bool demote[HUGEVMD_MAX_POOLS];   /* Demote= of pools[i]: grow it by demoting larger free pages */
         size_t n_pools;
         char **files;               /* the files read, in order (NULL-terminated) */
         struct config_errors warnings;  /* accepted, but worth saying: "file:line: reason" */
@@ -114,6 +119,8 @@ void config_free(struct config *c);
 
 /* The config's target for a size, or NULL. */
 const struct target *config_pool(const struct config *c, uint64_t size_kb);
+/* Demote=yes in the size's [Pool] section. */
+bool config_pool_demote(const struct config *c, uint64_t size_kb);
 
 /* "127.0.0.1:9464" or "[::1]:9464" -> address text and port. -EINVAL if malformed. */
 int config_parse_listen(const char *text, char *addr, size_t addr_len, uint16_t *ret_port);

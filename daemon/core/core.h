@@ -19,6 +19,7 @@
 #include "chunk.h"
 #include "conf.h"
 #include "events.h"
+#include "forecast.h"
 #include "ledger.h"
 #include "vmemmap.h"
 
@@ -78,6 +79,10 @@ struct pool_rt {
         int64_t measured_saved;          /* base pages the memmap counters attribute to this size */
         bool measured_pinned;            /* ... exactly (see measure_savings) */
         uint64_t retries;                /* writes retried after one fell short, since start (metrics) */
+        uint64_t demoted;                /* pages this pool gained by demotion since start (demote.c) */
+        uint64_t demote_next;            /* uv_now() ms before which no demotion into it is tried again */
+        struct forecast fc;              /* growth forecast of the whole pool (forecast.c), valid while it grows */
+        struct forecast nfc[HUGEVMD_MAX_NODES];   /* ... of each node with a growing target */
 };
 
 struct core {
@@ -112,6 +117,8 @@ struct core {
         size_t job_pool;
         int job_node;
         bool job_reopt;          /* the job is a re-optimization batch, not a resize */
+        bool job_demote;         /* the job demotes pages of job_pool into job_pool2 (demote.c) */
+        size_t job_pool2;
         struct chunk_model chunk[2];  /* write cost model for shrinking [0] and growing [1] */
         uv_timer_t refresh_timer, retry_timer;
         uv_check_t refresh_expiry;  /* ends the loop iteration's shared refresh */
@@ -134,6 +141,7 @@ struct core {
         char shm_error[256];
 
         struct core_observers observers;
+        struct forecast_mem fmem;         /* forecast.c: the free lists at the last read */
 };
 
 /* ---- life cycle (core.c) ---- */
@@ -198,6 +206,16 @@ void reoptimize_unoptimized(const struct pool_rt *p, unsigned node, uint64_t *fr
 void reoptimize_release_all(struct core *core);
 /* Re-optimization asked for the pool (node < 0: any node) and not finished. */
 bool reoptimize_pending(const struct core *core, const struct pool_rt *p, int node);
+/* ---- demotion (demote.c) ---- */
+/* Pool p (Demote=yes) needs growth on node (-1: the whole pool) from current
+ * to target: start a job demoting free pages of the larger pool whose
+ * demote_size is p's size, above that pool's own target; false if none. */
+bool demote_kick(struct core *core, size_t pool, int node, uint64_t current, uint64_t target, uint64_t now,
+                 uint64_t *earliest);
+/* demote_kick for every Demote=yes pool and target short of pages (the
+ * reconciler's first step, before any plain resize). */
+bool demote_kick_all(struct core *core, uint64_t now, uint64_t *earliest);
+
 /* Turn HVO on/off, observing pools before and after. Negative errno. */
 int core_hvo_set(struct core *core, bool enabled);
 /* Validate and apply a new config; on failure the old one stays and errors say why. */

@@ -210,3 +210,14 @@ uint64_t ledger_node_replace(struct ledger_entry *e, unsigned node, uint64_t bat
         stack_unoptimized(&freed, &unopt);
         return unopt;
 }
+
+uint64_t ledger_node_head_optimized(const struct ledger_entry *e, unsigned node, uint64_t pages, bool *exact)
+{
+        struct ledger_stack copy = e->node[node].free, taken = { .n = 0 };
+        bool ex = true;
+        pop(&copy, pages, &taken);
+        uint64_t opt = stack_optimized(&taken, &ex);
+        if (exact)
+                *exact = ex;
+        return opt;
+}

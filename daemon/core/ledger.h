@@ -75,6 +75,10 @@ bool ledger_node_reopt_target(const struct ledger_entry *e, unsigned node, uint6
  * kernel puts them back). Returns how many freed pages were unoptimized. */
 uint64_t ledger_node_replace(struct ledger_entry *e, unsigned node, uint64_t batch, uint64_t skip);
 
+/* Optimized pages among the first pages free pages of a node's free list
+ * (what demotion or a shrink takes next); *exact (may be NULL): no estimate. */
+uint64_t ledger_node_head_optimized(const struct ledger_entry *e, unsigned node, uint64_t pages, bool *exact);
+
 /* Optimized pages of one node or all, per the model; *exact (may be NULL):
  * no page of unknown history is counted. */
 uint64_t ledger_node_optimized(const struct ledger_entry *e, unsigned node, bool *exact);

@@ -33,6 +33,9 @@ struct job {
         uint64_t current;     /* pages when the job started */
         bool compact_first;
         int compact_rc;
+        bool drop_first;      /* DropCaches=yes and the forecast says the page cache covers the shortfall */
+        int drop_rc;
+        uint64_t pages_before, pages_dropped, pages_compacted;   /* obtainable now, around each step */
         int rc;
         struct vmm_resize res;
         double seconds;
@@ -285,6 +288,9 @@ static void observe_pool(struct core *core, size_t i)
          * what it did is told when it is done, not seen half-way. */
         if (core->job_running && core->job_reopt && core->job_pool == i)
                 return;
+        /* So is a demotion's, in both pools (demote.c feeds the move). */
+        if (core->job_running && core->job_demote && (core->job_pool == i || core->job_pool2 == i))
+                return;
         struct pool_rt *p = &core->pools[i];
         struct vmm_pool cur;
         int r = vmm_pool_read(core->ctx, p->size_kb, &cur);
@@ -452,8 +458,8 @@ static void measure_delta(struct core *core, int64_t delta)
  * moved, and say once when the model and the measurement part. */
 static void measure_savings(struct core *core)
 {
-        if (core->job_running && core->job_reopt)
-                return;   /* the batch measures its own move */
+        if (core->job_running && (core->job_reopt || core->job_demote))
+                return;   /* the batch (or demotion) measures its own move */
         core->memmap_ok = vmm_memmap_read(core->ctx, &core->memmap) == 0;
         if (!core->memmap_ok) {
                 core->measured_started = false;
@@ -563,6 +569,7 @@ void reconcile_refresh(struct core *core)
         measure_savings(core);
         for (size_t i = 0; i < core->n_pools; i++)
                 settle_pool(core, i);
+        forecast_refresh(core);
 
         core->refresh_fresh = true;
         bool converged = reconcile_all_converged(core);
@@ -579,8 +586,17 @@ static void work_cb(uv_work_t *req)
 {
         struct job *j = req->data;
         vmm_ctx *ctx = j->core->worker_ctx;
-        if (j->compact_first)
+        uint64_t base_kb = j->core->kernel.page_size / 1024;
+        if (j->drop_first || j->compact_first)
+                j->pages_before = j->pages_dropped = forecast_pages_now(ctx, j->node, j->size_kb, base_kb);
+        if (j->drop_first) {
+                j->drop_rc = vmm_drop_caches(ctx);
+                j->pages_dropped = forecast_pages_now(ctx, j->node, j->size_kb, base_kb);
+        }
+        if (j->compact_first) {
                 j->compact_rc = vmm_compact(ctx, j->node);
+                j->pages_compacted = forecast_pages_now(ctx, j->node, j->size_kb, base_kb);
+        }
         double t0 = clock_seconds();
         /* A write that fails outright leaves res untouched: the pool kept what it had. */
         j->res = (struct vmm_resize){ .before = j->current, .requested = j->pages, .reached = j->current };
@@ -628,6 +644,14 @@ static void after_work_cb(uv_work_t *req, int status)
         int rc = status < 0 ? status : j->rc;
 
         core->job_running = false;
+        if (j->drop_first)
+                log_pool(j->drop_rc < 0 ? LOG_WARNING : LOG_DEBUG, p->label, j->node, UINT64_MAX,
+                         "%s: dropping the page cache: %" PRIu64 " -> %" PRIu64 " pages free now%s%s", p->label,
+                         j->pages_before, j->pages_dropped, j->drop_rc < 0 ? ", failed: " : "",
+                         j->drop_rc < 0 ? strerror(-j->drop_rc) : "");
+        if (j->compact_first && j->compact_rc >= 0)
+                log_pool(LOG_DEBUG, p->label, j->node, UINT64_MAX, "%s: compaction: %" PRIu64 " -> %" PRIu64 " pages free now",
+                         p->label, j->pages_dropped, j->pages_compacted);
         if (j->compact_first && j->compact_rc < 0)
                 log_pool(LOG_WARNING, p->label, j->node, UINT64_MAX, "Compaction failed: %s", strerror(-j->compact_rc));
 
@@ -716,6 +740,8 @@ static bool start_job(struct core *core, size_t pool, int node, uint64_t current
         else
                 j->pages = current - target > chunk ? current - chunk : target;
         j->compact_first = w->compact_next;
+        j->drop_first = j->compact_first && target > current && core->cfg->drop_caches &&
+                        forecast_cache_covers(core, p, node, target);
         p->retries += j->compact_first;   /* a retry: the last write fell short */
         j->req.data = j;
         if (uv_queue_work(core->loop, &j->req, work_cb, after_work_cb) < 0) {
@@ -750,7 +776,21 @@ void reconcile_kick(struct core *core)
                 return;
         uint64_t now = uv_now(core->loop), earliest = UINT64_MAX;
 
-        for (size_t i = 0; i < core->n_pools; i++) {
+        /* Demotion (Demote=yes) before any plain resize: it takes the
+         * larger pool's excess before a shrink would free it. */
+        if (demote_kick_all(core, now, &earliest))
+                return;
+        /* Larger page sizes first: 1 GiB pages are taken before 2 MiB pages
+         * fragment the memory they need. */
+        size_t order[HUGEVMD_MAX_POOLS];
+        for (size_t k = 0; k < core->n_pools; k++) {
+                size_t at = k;
+                for (; at > 0 && core->pools[order[at - 1]].size_kb < core->pools[k].size_kb; at--)
+                        order[at] = order[at - 1];
+                order[at] = k;
+        }
+        for (size_t k = 0; k < core->n_pools; k++) {
+                size_t i = order[k];
                 struct pool_rt *p = &core->pools[i];
                 struct target t;
                 if (!p->read_ok)

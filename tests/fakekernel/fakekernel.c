@@ -82,7 +82,7 @@ enum kind {
         K_HS_NR, K_HS_MEMPOL, K_HS_OVERCOMMIT, K_HS_FREE, K_HS_RESV, K_HS_SURPLUS, K_HS_DEMOTE, K_HS_DEMOTE_SIZE,
         K_NODE_COMPACT, K_NODE_MEMINFO, K_NODE_LIST_ALL, K_NODE_LIST_MEM,
         K_BLOCK_SIZE, K_BLOCK_STATE, K_BLOCK_ONLINE, K_BLOCK_PHYS,
-        K_MEMINFO, K_BUDDYINFO, K_VMSTAT, K_MOUNTS, K_CMDLINE, K_OSRELEASE, K_ARCH,
+        K_MEMINFO, K_BUDDYINFO, K_PAGETYPEINFO, K_SYS_DROP_CACHES, K_VMSTAT, K_MOUNTS, K_CMDLINE, K_OSRELEASE, K_ARCH,
         /* sysctls holding one number */
         K_SYS_HVO, K_SYS_COMPACT, K_SYS_NR, K_SYS_NR_MEMPOL, K_SYS_OVERCOMMIT, K_SYS_SHM_GROUP, K_SYS_SHMMAX,
         K_SYS_SHMALL,
@@ -272,10 +272,12 @@ static void build_tree(void)
         add(d, "cmdline", K_CMDLINE, 0444);
         add(d, "meminfo", K_MEMINFO, 0444);
         add(d, "buddyinfo", K_BUDDYINFO, 0444);
+        add(d, "pagetypeinfo", K_PAGETYPEINFO, 0400);
         add(d, "mounts", K_MOUNTS, 0444);
         add(d, "vmstat", K_VMSTAT, 0444);
         d = dir_path("proc/sys/vm");
         add(d, "compact_memory", K_SYS_COMPACT, 0200);
+        add(d, "drop_caches", K_SYS_DROP_CACHES, 0200);
         add(d, "hugetlb_shm_group", K_SYS_SHM_GROUP, 0644);
         if (fk.has_hvo_sysctl)
                 add(d, "hugetlb_optimize_vmemmap", K_SYS_HVO, 0644);
@@ -405,6 +407,9 @@ static void render(const struct ent *e, struct fk_buf *b) /* fk.lock held */
         case K_BUDDYINFO:
                 fk_render_buddyinfo(b);
                 break;
+        case K_PAGETYPEINFO:
+                fk_render_pagetypeinfo(b);
+                break;
         case K_VMSTAT:
                 fk_render_vmstat(b);
                 break;
@@ -529,6 +534,13 @@ static int do_write(const struct ent *e, const char *buf, size_t size, off_t off
                 if (iv != 1)
                         return -EINVAL;
                 r = fk_op_compact(-1);
+                break;
+        case K_SYS_DROP_CACHES: /* proc_dointvec_minmax, 1..4 */
+                if ((r = fk_proc_get_int(buf, size, &iv, &used)) < 0)
+                        return r;
+                if (iv < 1 || iv > 4)
+                        return -EINVAL;
+                r = fk_op_drop_caches(iv);
                 break;
         case K_SYS_NR:
         case K_SYS_NR_MEMPOL:

@@ -1087,6 +1087,19 @@ int fk_op_compact(int node)
         return 0;
 }
 
+/* drop_caches_sysctl_handler: 1 (and 3) free the clean page cache; 2 slab, 4 quiet. */
+int fk_op_drop_caches(int64_t mode)
+{
+        pthread_mutex_lock(&fk.lock);
+        if (mode & 1)
+                for (unsigned n = 0; n < fk.nnodes; n++) {
+                        fk.node[n].avail_kb += fk.node[n].cache_kb;
+                        fk.node[n].cache_kb = 0;
+                }
+        pthread_mutex_unlock(&fk.lock);
+        return 0;
+}
+
 /* demote_pool_huge_page + demote_free_hugetlb_folios */
 static long demote_pool_page(unsigned si, uint64_t mask, uint64_t nr_to_demote)
 {
@@ -1538,6 +1551,22 @@ static int control_line(char *line)
                 result("ok");
                 return 0;
         }
+        if (strcmp(cmd, "cache") == 0) {
+                /* cache NODE AMOUNT: the node's clean page cache, taken from (or given back to) its free memory */
+                uint64_t kb;
+                if (argc != 3 || parse_node_arg(argv[1], &node) < 0 || fk_parse_kb(argv[2], &kb) < 0 ||
+                    kb > fk.node[node].avail_kb + fk.node[node].cache_kb) {
+                        result("error: cache NODE AMOUNT (at most the node's free memory)");
+                        return -EINVAL;
+                }
+                fk.node[node].avail_kb = fk.node[node].avail_kb + fk.node[node].cache_kb - kb;
+                fk.node[node].cache_kb = kb;
+                for (unsigned s = 0; s < fk.nsizes; s++)
+                        if (fk.node[node].cap[s] > (int64_t)(fk.node[node].avail_kb / fk.hs[s].kb))
+                                fk.node[node].cap[s] = (int64_t)(fk.node[node].avail_kb / fk.hs[s].kb);
+                result("ok");
+                return 0;
+        }
         if (strcmp(cmd, "fragment") == 0) {
                 /* fragment NODE on|off | fragment NODE SIZE N */
                 if (argc == 3 && parse_node_arg(argv[1], &node) == 0 &&
@@ -1706,7 +1735,10 @@ void fk_render_meminfo(struct fk_buf *b)
         fk_buf_printf(b, "MemTotal:       %8" PRIu64 " kB\n", total);
         fk_buf_printf(b, "MemFree:        %8" PRIu64 " kB\n", freekb);
         fk_buf_printf(b, "MemAvailable:   %8" PRIu64 " kB\n", freekb);
-        fk_buf_printf(b, "Buffers:        %8d kB\nCached:         %8d kB\nSwapCached:     %8d kB\n", 0, 0, 0);
+        uint64_t cached = 0;
+        for (unsigned n = 0; n < fk.nnodes; n++)
+                cached += fk.node[n].cache_kb;
+        fk_buf_printf(b, "Buffers:        %8d kB\nCached:         %8" PRIu64 " kB\nSwapCached:     %8d kB\n", 0, cached, 0);
         fk_buf_printf(b, "AnonHugePages:  %8d kB\nShmemHugePages: %8d kB\nFileHugePages:  %8d kB\n", 0, 0, 0);
         if (fk.nsizes == 0)
                 return;
@@ -1729,6 +1761,9 @@ void fk_render_node_meminfo(struct fk_buf *b, unsigned node)
         fk_buf_printf(b, "Node %u MemTotal:       %8" PRIu64 " kB\n", node, n->mem_kb);
         fk_buf_printf(b, "Node %u MemFree:        %8" PRIu64 " kB\n", node, freekb);
         fk_buf_printf(b, "Node %u MemUsed:        %8" PRIu64 " kB\n", node, n->mem_kb - freekb);
+        fk_buf_printf(b, "Node %u Dirty:          %8d kB\nNode %u Writeback:      %8d kB\n", node, 0, node, 0);
+        fk_buf_printf(b, "Node %u FilePages:      %8" PRIu64 " kB\nNode %u Shmem:          %8d kB\n", node, n->cache_kb,
+                      node, 0);
         if (fk.nsizes == 0)
                 return;
         const struct fk_hstate *h = &fk.hs[fk.default_size];
@@ -1739,31 +1774,114 @@ void fk_render_node_meminfo(struct fk_buf *b, unsigned node)
                       node, h->nr_node[node], node, h->freelist[node].n, node, h->surplus_node[node]);
 }
 
+/* The order of a size's pages in base pages (above MAX_PAGE_ORDER: gigantic). */
+static unsigned size_order(unsigned s)
+{
+        unsigned order = 0;
+        while ((fk.page_size << order) < fk.hs[s].kb * 1024)
+                order++;
+        return order;
+}
+
+enum { MAX_PAGE_ORDER = 10 };
+
 /* /proc/buddyinfo: one zone per node with memory, its free memory in blocks
- * of the largest order the fragmentation caps leave (a size capped at 0 more
- * pages has no free block of its order), the rest as single pages. */
+ * of the largest order the fragmentation caps leave: the smallest capped size
+ * of a buddy order o (at most N more pages) has min(N, what is free) blocks of
+ * order o and the rest in blocks of order o - 1; the rest as single pages. */
 void fk_render_buddyinfo(struct fk_buf *b)
 {
-        enum { MAX_PAGE_ORDER = 10 };
         for (unsigned n = 0; n < fk.nnodes; n++) {
                 const struct fk_node *nd = &fk.node[n];
                 if (nd->mem_kb == 0)
                         continue;
-                unsigned top = MAX_PAGE_ORDER;
+                unsigned top = MAX_PAGE_ORDER, capped = MAX_PAGE_ORDER + 1;
+                uint64_t cap = 0;
                 for (unsigned s = 0; s < fk.nsizes; s++) {
-                        unsigned order = 0;
-                        while ((fk.page_size << order) < fk.hs[s].kb * 1024)
-                                order++;
-                        if (order <= MAX_PAGE_ORDER && nd->cap[s] == 0 && order > 0 && order - 1 < top)
-                                top = order - 1;
+                        unsigned order = size_order(s);
+                        if (order <= MAX_PAGE_ORDER && nd->cap[s] >= 0 && order > 0 && order < capped) {
+                                capped = order;
+                                cap = (uint64_t)nd->cap[s];
+                        }
                 }
                 uint64_t pages = (nd->avail_kb < nd->mem_kb ? nd->avail_kb : nd->mem_kb) * 1024 / fk.page_size;
-                fk_buf_printf(b, "Node %u, zone   Normal ", n);
-                for (unsigned o = 0; o <= MAX_PAGE_ORDER; o++) {
-                        uint64_t c = o == top ? pages >> top : o == 0 ? pages - ((pages >> top) << top) : 0;
-                        fk_buf_printf(b, " %6" PRIu64, c);
+                uint64_t count[MAX_PAGE_ORDER + 1] = { 0 };
+                if (capped <= MAX_PAGE_ORDER) {
+                        uint64_t big = pages >> capped < cap ? pages >> capped : cap;
+                        count[capped] = big;
+                        pages -= big << capped;
+                        top = capped - 1;
                 }
+                count[top] += pages >> top;
+                count[0] += pages - ((pages >> top) << top);
+                fk_buf_printf(b, "Node %u, zone   Normal ", n);
+                for (unsigned o = 0; o <= MAX_PAGE_ORDER; o++)
+                        fk_buf_printf(b, " %6" PRIu64, count[o]);
                 fk_buf_printf(b, " \n");
+        }
+}
+
+/* /proc/pagetypeinfo (0400): the pageblocks (of the 2048kB order, else 9) of
+ * each node by migrate type. Hugetlb pages and free memory are in Movable
+ * blocks, the node's other memory in Unmovable ones; with compact=noop the
+ * fragmentation caps are unmovable: the free memory beyond what the smallest
+ * capped size can still get is in Unmovable blocks too. The free lists by type
+ * are buddyinfo's, all Movable. */
+void fk_render_pagetypeinfo(struct fk_buf *b)
+{
+        static const char *const types[] = { "Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate" };
+        unsigned pb_order = 9;
+        for (unsigned s = 0; s < fk.nsizes; s++)
+                if (fk.hs[s].kb == 2048)
+                        pb_order = size_order(s);
+        uint64_t pb_kb = (fk.page_size << pb_order) / 1024;
+        struct fk_buf bi = { 0 };
+        fk_render_buddyinfo(&bi);
+
+        fk_buf_printf(b, "Page block order: %u\nPages per block:  %u\n\n", pb_order, 1u << pb_order);
+        fk_buf_printf(b, "Free pages count per migrate type at order ");
+        for (unsigned o = 0; o <= MAX_PAGE_ORDER; o++)
+                fk_buf_printf(b, " %6u", o);
+        fk_buf_printf(b, " \n");
+        const char *line = bi.p;
+        for (unsigned n = 0; n < fk.nnodes && line && *line; n++) {
+                if (fk.node[n].mem_kb == 0)
+                        continue;
+                const char *counts = strstr(line, "Normal ") + 7, *eol = strchr(line, '\n');
+                for (unsigned t = 0; t < 5; t++) {
+                        fk_buf_printf(b, "Node %4u, zone   Normal, type %12s ", n, types[t]);
+                        if (t == 1)
+                                fk_buf_printf(b, "%.*s\n", (int)(eol - counts), counts);
+                        else {
+                                for (unsigned o = 0; o <= MAX_PAGE_ORDER; o++)
+                                        fk_buf_printf(b, " %6u", 0u);
+                                fk_buf_printf(b, " \n");
+                        }
+                }
+                line = eol + 1;
+        }
+        fk_buf_free(&bi);
+        fk_buf_printf(b, "\nNumber of blocks type    ");
+        for (unsigned t = 0; t < 5; t++)
+                fk_buf_printf(b, " %12s", types[t]);
+        fk_buf_printf(b, " \n");
+        for (unsigned n = 0; n < fk.nnodes; n++) {
+                const struct fk_node *nd = &fk.node[n];
+                if (nd->mem_kb == 0)
+                        continue;
+                uint64_t freekb = nd->avail_kb < nd->mem_kb ? nd->avail_kb : nd->mem_kb, hugekb = 0;
+                for (unsigned s = 0; s < fk.nsizes; s++)
+                        hugekb += fk.hs[s].nr_node[n] * fk.hs[s].kb;
+                if (!fk.compact_heals)
+                        for (unsigned s = 0; s < fk.nsizes; s++)
+                                if (nd->cap[s] >= 0 && size_order(s) <= MAX_PAGE_ORDER &&
+                                    (uint64_t)nd->cap[s] * fk.hs[s].kb < freekb)
+                                        freekb = (uint64_t)nd->cap[s] * fk.hs[s].kb;
+                uint64_t total = nd->mem_kb / pb_kb, movable = (freekb + hugekb) / pb_kb;
+                if (movable > total)
+                        movable = total;
+                fk_buf_printf(b, "Node %u, zone   Normal %12" PRIu64 " %12" PRIu64 " %12d %12d %12d \n", n,
+                              total - movable, movable, 0, 0, 0);
         }
 }
 
@@ -1842,8 +1960,8 @@ void fk_render_state(struct fk_buf *b)
                       fk.buddy_fail);
         fk_buf_printf(b, "restore_fail %d\ndelay_us %u\n", fk.restore_fail, fk.delay_us);
         for (unsigned n = 0; n < fk.nnodes; n++) {
-                fk_buf_printf(b, "node%u.mem_kb %" PRIu64 "\nnode%u.avail_kb %" PRIu64 "\n", n, fk.node[n].mem_kb, n,
-                              fk.node[n].avail_kb);
+                fk_buf_printf(b, "node%u.mem_kb %" PRIu64 "\nnode%u.avail_kb %" PRIu64 "\nnode%u.cache_kb %" PRIu64 "\n", n,
+                              fk.node[n].mem_kb, n, fk.node[n].avail_kb, n, fk.node[n].cache_kb);
                 for (unsigned s = 0; s < fk.nsizes; s++)
                         fk_buf_printf(b, "node%u.%" PRIu64 "kB.avail %" PRIu64 "\nnode%u.%" PRIu64 "kB.cap %" PRId64 "\n",
                                       n, fk.hs[s].kb, node_avail_pages(n, s), n, fk.hs[s].kb, fk.node[n].cap[s]);

@@ -58,6 +58,7 @@ struct fk_node {
         uint64_t avail_kb;             /* what the page allocator could give hugetlb now */
         int64_t cap[FK_MAX_SIZES];     /* fragmentation: at most this many more pages of
                                         * that size (contiguous ranges); -1: no limit */
+        uint64_t cache_kb;             /* clean page cache (used, not in avail_kb): drop_caches frees it */
 };
 
 struct fk_fault {               /* an injected error: fail read/write PATH ERRNO COUNT */
@@ -130,6 +131,7 @@ int fk_op_set_nr_hugepages(unsigned h, int node, uint64_t count);
 int fk_op_set_overcommit(unsigned h, uint64_t count);
 int fk_op_set_hvo(bool on);
 int fk_op_compact(int node);
+int fk_op_drop_caches(int64_t mode);
 int fk_op_demote(unsigned h, int node, uint64_t count);
 int fk_op_set_demote_size(unsigned h, uint64_t bytes);
 /* One or more control lines; msg gets what the last one said. */
@@ -139,6 +141,7 @@ int fk_op_control(const char *text, size_t len);
 void fk_render_meminfo(struct fk_buf *b);
 void fk_render_node_meminfo(struct fk_buf *b, unsigned node);
 void fk_render_buddyinfo(struct fk_buf *b);
+void fk_render_pagetypeinfo(struct fk_buf *b);
 void fk_render_vmstat(struct fk_buf *b);
 void fk_render_state(struct fk_buf *b);
 void fk_render_nodelist(struct fk_buf *b, bool memory_only);

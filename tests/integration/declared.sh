@@ -106,8 +106,9 @@ grep -q 'New 2048kB target: .*; replaces the whole-pool target of 30 pages' "$lo
 tap_ok $? "the log says what a target replaced"
 
 out=$(ctl set 2M 30 --dry-run)
-tap_is "$out" "dry run: 2048kB target would change from none to 30 pages (replaces the per-node targets) (it has 10 now); nothing changed" \
-        "hugevmctl set --dry-run says the per-node targets would go"
+tap_is "$out" "dry run: 2048kB target would change from none to 30 pages (replaces the per-node targets) (it has 10 now); nothing changed
+2048kB: expect 30 of 30" \
+        "hugevmctl set --dry-run says the per-node targets would go (and the forecast)"
 out=$(ctl set 2M 30 --runtime)
 case $out in "2048kB target set (runtime only) (replaces the per-node targets): "*) r=0 ;; *) r=1 ;; esac
 tap_ok $r "hugevmctl set says the per-node targets went: $out"

@@ -4,6 +4,7 @@
 # plus the real-kernel end-to-end savings test.
 TESTS += \
 	integration/ctl.sh integration/cli.sh \
+	integration/demote.sh \
 	integration/protocol.sh \
 	integration/auth.sh \
 	integration/config.sh \
@@ -17,6 +18,7 @@ EXTRA_DIST += \
 	integration/common.sh \
 	integration/hv.py \
 	integration/ctl.sh integration/cli.sh \
+	integration/demote.sh \
 	integration/protocol.sh \
 	integration/auth.sh \
 	integration/config.sh \
@@ -34,4 +36,10 @@ EXTRA_DIST += integration/hostile-files.sh
 TESTS += integration/coverage.sh kernel/mount-options.sh
 EXTRA_DIST += integration/coverage.sh integration/notify.py kernel/mount-options.sh
 TESTS += integration/declared.sh
+TESTS += integration/forecast.sh
 EXTRA_DIST += integration/declared.sh
+EXTRA_DIST += integration/forecast.sh
+TESTS += integration/bootplan.sh
+EXTRA_DIST += integration/bootplan.sh
+TESTS += integration/features.sh
+EXTRA_DIST += integration/features.sh

@@ -390,6 +390,122 @@ static void test_free(void)
         vmm_ctx_free(ctx);
 }
 
+/* The free blocks per order and the pageblocks by type: what the forecast reads. */
+static void test_buddy(void)
+{
+        char *root = fake_root_new();
+        struct vmm_buddy b;
+        vmm_ctx *ctx;
+
+        fake_kernel(root, "6.18.0", "x86_64", "quiet", -1);
+        fake_file(root, "proc/meminfo", "MemTotal:        4194304 kB\nMemFree:         1048576 kB\n");
+        fake_file(root, "sys/devices/system/node/node0/meminfo",
+                  "Node 0 MemFree:    524288 kB\nNode 0 Dirty:          100 kB\nNode 0 Writeback:        0 kB\n"
+                  "Node 0 FilePages:   81920 kB\nNode 0 Shmem:         1820 kB\n");
+        fake_file(root, "sys/devices/system/node/node1/meminfo", "Node 1 MemFree:      1024 kB\n");
+        fake_file(root, "proc/buddyinfo",
+                  "Node 0, zone      DMA      0      0      0      0      0      0      0      0      1      1      3 \n"
+                  "Node 0, zone   Normal   4039   1036    211      0      0      0      0      0      0      2      5 \n"
+                  "Node 1, zone   Normal      7      0      0      0      0      2      0      0      0      0      0 \n");
+        fake_file(root, "proc/pagetypeinfo",
+                  "Page block order: 9\nPages per block:  512\n\n"
+                  "Free pages count per migrate type at order       0      1      2      3      4      5      6      7      8      9     10 \n"
+                  "Node    0, zone   Normal, type    Unmovable      9      0      0      0      0      0      0      0      0      0      0 \n"
+                  "Node    0, zone   Normal, type      Movable      9      0      0      0      0      0      0      0      0      0      0 \n\n"
+                  "Number of blocks type     Unmovable      Movable  Reclaimable   HighAtomic      Isolate \n"
+                  "Node 0, zone      DMA            1            7            0            0            0 \n"
+                  "Node 0, zone   Normal          122         4387           99            0            0 \n"
+                  "Node 1, zone   Normal           10           20            3            0            0 \n"
+                  "Number of mixed blocks    Unmovable      Movable  Reclaimable   HighAtomic      Isolate \n"
+                  "Node 0, zone   Normal          100          100          100            0            0 \n");
+        ctx = fake_ctx(root, 4096);
+        is_int(vmm_buddy_read(ctx, 0, &b), 0, "buddy: node 0");
+        ok(b.free_kb == 524288, "buddy: node 0's MemFree (%" PRIu64 ")", b.free_kb);
+        is_int(b.orders, 11, "buddy: 11 orders listed");
+        ok(b.free_blocks[0] == 4039 && b.free_blocks[8] == 1 && b.free_blocks[9] == 3 && b.free_blocks[10] == 8,
+           "buddy: node 0's blocks summed over its zones");
+        ok(vmm_buddy_obtainable(&b, 9) == 3 + 16, "buddy: order 9 now: 3 + 8 << 1 (%" PRIu64 ")", vmm_buddy_obtainable(&b, 9));
+        ok(vmm_buddy_obtainable(&b, 8) == 1 + 6 + 32, "buddy: order 8 now: 1 + 3 << 1 + 8 << 2");
+        ok(vmm_buddy_obtainable(&b, 11) == 0, "buddy: nothing beyond the orders listed");
+        is_int(b.pageblock_order, 9, "buddy: pageblock order 9");
+        ok(b.cache_kb == 81920 - 1820 - 100, "buddy: node 0's clean page cache: FilePages - Shmem - Dirty - Writeback (%" PRIu64 ")",
+           b.cache_kb);
+        fake_file(root, "proc/sys/vm/drop_caches", "%s", "");
+        is_int(vmm_drop_caches(ctx), 0, "drop_caches: written");
+        char dpath[PATH_MAX], dropped[8] = "";
+        snprintf(dpath, sizeof dpath, "%s/proc/sys/vm/drop_caches", root);
+        FILE *d = fopen(dpath, "re");
+        if (d) {
+                if (!fgets(dropped, sizeof dropped, d))
+                        dropped[0] = '\0';
+                fclose(d);
+        }
+        ok(strcmp(dropped, "1") == 0, "drop_caches: '1' (page cache only)");
+        ok(b.unmovable_blocks == 123 && b.movable_blocks == 4394 && b.reclaimable_blocks == 99,
+           "buddy: node 0's blocks by type, over its zones, not the mixed-blocks table (%" PRIu64 " %" PRIu64 " %" PRIu64 ")",
+           b.unmovable_blocks, b.movable_blocks, b.reclaimable_blocks);
+        is_int(vmm_buddy_read(ctx, -1, &b), 0, "buddy: the machine");
+        ok(b.movable_blocks == 4414 && b.unmovable_blocks == 133 && b.free_blocks[5] == 2 && b.free_kb == 1048576,
+           "buddy: the machine sums the nodes");
+        is_int(vmm_buddy_read(ctx, 1, &b), 0, "buddy: node 1");
+        ok(vmm_buddy_obtainable(&b, 5) == 2 && vmm_buddy_obtainable(&b, 0) == 7 + 64 && b.cache_kb == 0,
+           "buddy: node 1's blocks (no page cache keys: 0)");
+        is_int(vmm_buddy_read(ctx, 2, &b), -ENOENT, "buddy: a node that does not exist is -ENOENT");
+        fake_remove(root, "proc/pagetypeinfo");
+        is_int(vmm_buddy_read(ctx, 0, &b), 0, "buddy: no pagetypeinfo (not root) still reads");
+        ok(b.pageblock_order == -1 && b.movable_blocks == 0, "buddy: ... and says the types are unknown");
+        fake_remove(root, "proc/buddyinfo");
+        is_int(vmm_buddy_read(ctx, 0, &b), -ENOENT, "buddy: no buddyinfo is -ENOENT");
+        vmm_ctx_free(ctx);
+        fake_root_free(root);
+
+        /* This machine's own files, against an independent reading. */
+        FILE *t = fopen("/proc/pagetypeinfo", "re");
+        if (!t || access("/proc/buddyinfo", R_OK) != 0) {
+                if (t)
+                        fclose(t);
+                skip(3, "no /proc/pagetypeinfo readable here");
+                return;
+        }
+        char line[1024];
+        int order = -1;
+        unsigned long long movable = 0, unmovable = 0, top = 0;
+        bool in = false;
+        while (fgets(line, sizeof line, t)) {
+                unsigned long long u, m;
+                if (sscanf(line, "Page block order: %d", &order) == 1)
+                        continue;
+                if (strstr(line, "Number of blocks type"))
+                        in = true;
+                else if (in && sscanf(line, "Node %*u, zone %*s %llu %llu", &u, &m) == 2)
+                        unmovable += u, movable += m;
+                else
+                        in = false;
+        }
+        fclose(t);
+        FILE *bi = fopen("/proc/buddyinfo", "re");
+        while (bi && fgets(line, sizeof line, bi)) {
+                char *p = strrchr(line, ' ');
+                while (p > line && p[-1] == ' ')
+                        p--;   /* the trailing blank */
+                *p = '\0';
+                p = strrchr(line, ' ');
+                top += strtoull(p + 1, NULL, 10);   /* the last order's count */
+        }
+        if (bi)
+                fclose(bi);
+        ctx = NULL;
+        is_int(vmm_ctx_new(NULL, NULL, &ctx), 0, "buddy: this machine's root");
+        ok(ctx && vmm_buddy_read(ctx, -1, &b) == 0 && b.pageblock_order == order && b.movable_blocks == movable &&
+           b.unmovable_blocks == unmovable,
+           "buddy: this machine's pageblocks: order %d, %" PRIu64 " movable, %" PRIu64 " unmovable (independently: %d, %llu, %llu)",
+           b.pageblock_order, b.movable_blocks, b.unmovable_blocks, order, movable, unmovable);
+        uint64_t got = b.orders > 0 ? b.free_blocks[b.orders - 1] : 0;
+        ok(b.orders > 0 && got + got / 10 + 8 >= top && top + top / 10 + 8 >= got,
+           "buddy: this machine's top-order blocks %" PRIu64 " (independently %llu, a moment apart)", got, top);
+        vmm_ctx_free(ctx);
+}
+
 int main(void)
 {
         test_ctx();
@@ -399,5 +515,6 @@ int main(void)
         test_verdict();
         test_no_hugetlb();
         test_free();
+        test_buddy();
         return tap_done();
 }

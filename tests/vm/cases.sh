@@ -242,4 +242,43 @@ is "$(for s in 2048kB 1048576kB; do for n in 0 1; do node_q "$st" $s $n '"\(.tar
         "after a restart the per-node targets are the ones set before (2048kB 16/32, 1048576kB 1/1)"
 is "$(sysfs_node 0 2048kB nr_hugepages) $(sysfs_node 1 2048kB nr_hugepages) $(sysfs_node 0 1048576kB nr_hugepages) $(sysfs_node 1 1048576kB nr_hugepages)" \
         "16 32 1 1" "the pools themselves survived the restart"
+
+# ---- Demote=yes: a 2 MiB target met by demoting a free 1 GiB page -------------
+# Both targets change at one start (a config, no state file): node 1's 1 GiB
+# page goes (target 0) while its 2 MiB pool grows by 512 pages: the page is
+# demoted, not freed to the buddy allocator and reallocated.
+kill "$daemon_pid"
+until_true 30 sh -c "! kill -0 $daemon_pid 2>/dev/null"
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=
+rm -f /var/lib/hugevmd/*
+buddy0=$(awk '$1 == "htlb_buddy_alloc_success" { print $2 }' /proc/vmstat)
+cat >>/etc/hugevmd/hugevmd.conf <<'EOF'
+[Pool 1G]
+Node0.Pages=1
+Node1.Pages=0
+[Pool 2M]
+Node0.Pages=16
+Node1.Pages=544
+Demote=yes
+EOF
+hugevmd --config /etc/hugevmd/hugevmd.conf --socket "$sock" --state-dir /var/lib/hugevmd \
+        --foreground >>"$log" 2>&1 &
+daemon_pid=$!
+until_true 30 sh -c "hugevmctl --socket $sock status >/dev/null 2>&1"
+ctl wait --timeout 120 >/dev/null; is $? 0 "Demote=yes: 2M node1 544 and 1G node1 0 converge"
+is "$(cat $hp_dir/hugepages-1048576kB/demote_size)" 2048kB "the 1 GiB hstate demotes to 2048kB"
+is "$(sysfs_node 0 2048kB nr_hugepages) $(sysfs_node 1 2048kB nr_hugepages) $(sysfs_node 0 1048576kB nr_hugepages) $(sysfs_node 1 1048576kB nr_hugepages)" \
+        "16 544 1 0" "the kernel's per-node files: node1's 1 GiB page became 512 pages of 2 MiB, node0 untouched"
+is "$(awk '$1 == "htlb_buddy_alloc_success" { print $2 }' /proc/vmstat)" "$buddy0" \
+        "no 2 MiB page came from the buddy allocator (vmstat htlb_buddy_alloc_success unchanged)"
+ok "$(grep -q 'Demoted 1 free 1048576kB page on node 1 into 512 2048kB pages' "$log"; echo $?)" \
+        "hugevmd logged the demotion of node1's 1 GiB page into 512 pages of 2 MiB"
+st=$(status_json)
+is "$(pool_q "$st" 2048kB .demoted_pages) $(pool_q "$st" 1048576kB .demoted_pages)" "512 0" \
+        "status: 2048kB demoted_pages 512, 1048576kB 0"
+is "$(node_q "$st" 2048kB 1 '"\(.optimized_pages) \(.saved_bytes) \(.saved_exact)"')" "544 $((544 * 28672)) false" \
+        "node1 2048kB: the 512 demoted pages are optimized (HVO on): 544 x 28672 bytes saved (the model; 6.1 has no counters)"
+is "$(ctl metrics | grep '^hugevm_pool_demoted_pages_total{' | grep 'size="2048kB"' | awk '{ print $NF }')" 512 \
+        "metrics: hugevm_pool_demoted_pages_total{size=\"2048kB\"} 512"
 tap_done

@@ -297,6 +297,8 @@ static int make_plan(json_object *st, struct plan *pl)
         bool any_eligible = false;
         for (size_t i = 0; i < proto_array_len(pools); i++) {
                 json_object *pool = json_object_array_get_idx(pools, i), *nodes = proto_get(pool, PROTO_F_NODES);
+                if (pl->n == BP_MAX_PLAN)
+                        return -E2BIG;
                 struct planned *p = &pl->p[pl->n];
                 memset(p, 0, sizeof *p);
                 if (proto_has_int(pool, PROTO_F_CONFIG_TARGET)) {
@@ -320,8 +322,6 @@ static int make_plan(json_object *st, struct plan *pl)
                 }
                 if (!p->want.set)
                         continue;
-                if (pl->n == BP_MAX_PLAN)
-                        return -E2BIG;
                 p->label = proto_get_str(pool, PROTO_F_SIZE, "?");
                 p->size_kb = (uint64_t)proto_get_int(pool, PROTO_F_SIZE_BYTES, 0) / 1024;
                 size_param(p->size_kb, p->param, sizeof p->param);

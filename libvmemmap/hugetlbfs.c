@@ -92,66 +92,6 @@ int vmm_memtotal(vmm_ctx *ctx, uint64_t *ret_bytes)
         return 0;
 }
 
-/* The highest order with a free block on node (all nodes if node < 0), from
- * /proc/buddyinfo: "Node 0, zone   Normal   4039   1036 ...", one count per
- * order from 0. -1 when no block is free. */
-static int largest_free_order(vmm_ctx *ctx, int node, int *ret)
-{
-        char path[PATH_MAX];
-        int r = vmmi_path(ctx, path, "/proc/buddyinfo");
-        if (r < 0)
-                return r;
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        char line[1024];
-        int best = -1;
-        bool any = false;
-        while (fgets(line, sizeof line, f)) {
-                unsigned n;
-                int at;
-                if (sscanf(line, "Node %u, zone %*s%n", &n, &at) != 1)
-                        continue;
-                any = true;
-                if (node >= 0 && n != (unsigned)node)
-                        continue;
-                char *p = line + at, *end;
-                for (int order = 0;; order++) {
-                        p += strspn(p, " \t");
-                        if (*p < '0' || *p > '9')
-                                break;
-                        unsigned long long count = strtoull(p, &end, 10);
-                        p = end;
-                        if (count > 0 && order > best)
-                                best = order;
-                }
-        }
-        fclose(f);
-        if (!any)
-                return -ENODATA;
-        *ret = best;
-        return 0;
-}
-
-int vmm_free_read(vmm_ctx *ctx, int node, struct vmm_free *ret)
-{
-        char file[PATH_MAX], key[64];
-        int r;
-        memset(ret, 0, sizeof *ret);
-        if (node < 0)
-                r = meminfo_field_kb(ctx, "/proc/meminfo", "MemFree:", &ret->free_kb);
-        else {
-                snprintf(file, sizeof file, VMMI_NODE_DIR "/node%d/meminfo", node);
-                snprintf(key, sizeof key, "Node %d MemFree:", node);
-                r = meminfo_field_kb(ctx, file, key, &ret->free_kb);
-        }
-        if (r < 0)
-                return r;
-        if (largest_free_order(ctx, node, &ret->largest_order) < 0)
-                ret->largest_order = VMM_ORDER_UNKNOWN;
-        return 0;
-}
-
 /* Free blocks per order of node's zones (all nodes if node < 0). */
 static int buddy_blocks(vmm_ctx *ctx, int node, struct vmm_buddy *ret)
 {
@@ -166,8 +106,8 @@ static int buddy_blocks(vmm_ctx *ctx, int node, struct vmm_buddy *ret)
         bool any = false;
         while (fgets(line, sizeof line, f)) {
                 unsigned n;
-                int at;
-                if (sscanf(line, "Node %u, zone %*s%n", &n, &at) != 1 || (node >= 0 && n != (unsigned)node))
+                int at = -1;   /* %n is set only when the whole "Node N, zone NAME" matched */
+                if (sscanf(line, "Node %u, zone %*s%n", &n, &at) != 1 || at < 0 || (node >= 0 && n != (unsigned)node))
                         continue;
                 any = true;
                 char *p = line + at, *end;
@@ -184,6 +124,32 @@ static int buddy_blocks(vmm_ctx *ctx, int node, struct vmm_buddy *ret)
         }
         fclose(f);
         return any ? 0 : -ENODATA;
+}
+
+int vmm_free_read(vmm_ctx *ctx, int node, struct vmm_free *ret)
+{
+        char file[PATH_MAX], key[64];
+        int r;
+        memset(ret, 0, sizeof *ret);
+        if (node < 0)
+                r = meminfo_field_kb(ctx, "/proc/meminfo", "MemFree:", &ret->free_kb);
+        else {
+                snprintf(file, sizeof file, VMMI_NODE_DIR "/node%d/meminfo", node);
+                snprintf(key, sizeof key, "Node %d MemFree:", node);
+                r = meminfo_field_kb(ctx, file, key, &ret->free_kb);
+        }
+        if (r < 0)
+                return r;
+        /* The largest free block: the highest order with one. */
+        struct vmm_buddy b = { 0 };
+        ret->largest_order = VMM_ORDER_UNKNOWN;
+        if (buddy_blocks(ctx, node, &b) == 0) {
+                ret->largest_order = -1;
+                for (int order = 0; order < b.orders; order++)
+                        if (b.free_blocks[order])
+                                ret->largest_order = order;
+        }
+        return 0;
 }
 
 /* /proc/pagetypeinfo: "Page block order: 9", then the table
@@ -220,10 +186,10 @@ static int pageblock_types(vmm_ctx *ctx, int node, struct vmm_buddy *ret)
                         continue;
                 }
                 unsigned n;
-                int at;
+                int at = -1;
                 if (table && strncmp(line, "Node ", 5) != 0)
                         table = false;   /* the table ends (page_owner's "Number of mixed blocks" follows) */
-                if (!table || sscanf(line, "Node %u, zone %*s%n", &n, &at) != 1)
+                if (!table || sscanf(line, "Node %u, zone %*s%n", &n, &at) != 1 || at < 0)
                         continue;
                 if (node >= 0 && n != (unsigned)node)
                         continue;

@@ -26,10 +26,12 @@
 
 #include "internal.h"
 
-/* Hold pages more pages of size_kb taken from node's free list: the memfd
- * *fd (made on the first call) grows by them. The calling thread's memory
- * policy is bound to node meanwhile (fallocate allocates by it), then back to
- * the default. 0 or -errno. */
+/* Hold more pages of size_kb taken from node's free list: the memfd *fd
+ * (made on the first call) grows by them. The calling thread's memory policy
+ * is bound to node meanwhile (fallocate allocates by it), then back to the
+ * default. A fallocate that stops part-way keeps what it got: those pages go
+ * back (the file is cut to its old size), so the hold is all or nothing.
+ * 0, -ENOMEM when the node had not enough free pages, or -errno. */
 static int hold_more(int *fd, uint64_t size_kb, unsigned node, uint64_t pages)
 {
         unsigned shift = 0;
@@ -47,10 +49,14 @@ static int hold_more(int *fd, uint64_t size_kb, unsigned node, uint64_t pages)
                 return -errno;
         unsigned long mask = 1UL << node;
         int r = 0;
-        if (syscall(SYS_set_mempolicy, MPOL_BIND, &mask, 64UL) < 0)
+        /* maxnode counts one more than the bits the kernel reads. */
+        if (syscall(SYS_set_mempolicy, MPOL_BIND, &mask, sizeof mask * 8 + 1) < 0)
                 return -errno;
-        if (fallocate(*fd, 0, st.st_size, (off_t)(pages * size_kb * 1024)) < 0)
-                r = -errno;
+        if (fallocate(*fd, 0, st.st_size, (off_t)(pages * size_kb * 1024)) < 0) {
+                r = errno == ENOSPC || errno == EINTR ? -ENOMEM : -errno;
+                if (ftruncate(*fd, st.st_size) < 0)
+                        r = -errno;   /* pages may stay held: not the plain shortage */
+        }
         (void)syscall(SYS_set_mempolicy, MPOL_DEFAULT, NULL, 0UL);
         return r;
 }
@@ -73,24 +79,28 @@ int vmm_pool_replace(vmm_ctx *ctx, uint64_t size_kb, unsigned node, uint64_t bat
                 return r;
         ret->before = ret->after = np.total;
 
+        /* vmm_pool_set fills rs only when it could write and read back. */
+        rs = (struct vmm_resize){ .before = np.total, .requested = np.total + batch, .reached = np.total };
         r = vmm_pool_set(ctx, size_kb, (int)node, np.total + batch, &rs);
-        if (r < 0 && r != -ENOMEM)
-                return r;
         ret->grown = rs.reached > np.total ? rs.reached - np.total : 0;
         if (r == 0) {
                 r = hold_more(hold_fd, size_kb, node, batch + above);
                 if (r == 0) {
                         ret->held = batch + above;
+                        rs.reached = np.total + batch;
                         r = vmm_pool_set(ctx, size_kb, (int)node, np.total, &rs);
                         if (r < 0 && r != -EBUSY)
                                 return r;
-                        ret->freed = np.total + batch - rs.reached;
+                        ret->freed = np.total + batch > rs.reached ? np.total + batch - rs.reached : 0;
                         ret->after = rs.reached;
                         return r;
                 }
-        }
+        } else if (r != -ENOMEM && ret->grown == 0)
+                return r;
+
         /* Short of memory for the batch, or it could not be held: give the
          * new pages back (they are on the head: the shrink takes them). */
+        rs.reached = np.total + ret->grown;
         int k = vmm_pool_set(ctx, size_kb, (int)node, np.total, &rs);
         ret->after = rs.reached;
         return k < 0 && k != -EBUSY ? k : r;

@@ -881,6 +881,23 @@ void config_free(struct config *c)
         free(c);
 }
 
+bool target_nodes_equal(const struct target *a, const struct target *b)
+{
+        if (a->node_mask != b->node_mask)
+                return false;
+        for (unsigned node = 0; node < HUGEVMD_MAX_NODES; node++)
+                if ((a->node_mask & (UINT64_C(1) << node)) && a->node_pages[node] != b->node_pages[node])
+                        return false;
+        return true;
+}
+
+bool target_equal(const struct target *a, const struct target *b)
+{
+        return a->size_kb == b->size_kb && a->has_pages == b->has_pages && (!a->has_pages || a->pages == b->pages) &&
+               target_nodes_equal(a, b) && a->has_overcommit == b->has_overcommit &&
+               (!a->has_overcommit || a->overcommit == b->overcommit);
+}
+
 const struct target *config_pool(const struct config *c, uint64_t size_kb)
 {
         for (size_t i = 0; c && i < c->n_pools; i++)

@@ -48,6 +48,12 @@ static inline bool target_managed(const struct target *t)
         return t && (t->has_pages || t->node_mask);
 }
 
+/* The same node targets: the same nodes, each with the same pages. */
+bool target_nodes_equal(const struct target *a, const struct target *b);
+/* The same target in every field that counts (never memcmp: padding and the
+ * pages of nodes without a target are not part of it). */
+bool target_equal(const struct target *a, const struct target *b);
+
 /* The one bound of a target, wherever it comes from (the config, the state
  * file, pool.set): no page count, whole-pool, per node or overcommit, above
  * what MemTotal (mem_bytes) holds in pages of that size. */

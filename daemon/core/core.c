@@ -94,7 +94,7 @@ static bool persisted_as(const struct core *core, const struct target *t)
 {
         for (size_t i = 0; i < core->n_persisted; i++)
                 if (core->persisted[i].size_kb == t->size_kb)
-                        return memcmp(&core->persisted[i], t, sizeof *t) == 0;
+                        return target_equal(&core->persisted[i], t);
         return false;
 }
 
@@ -240,9 +240,7 @@ int core_revert(struct core *core, struct pool_rt *p, int node)
                 want.node_pages[node] = c && (c->node_mask & bit) ? c->node_pages[node] : 0;
         }
         /* Nothing left that differs from the config: no override at all. */
-        bool same_pages = node < 0 || (c ? want.node_mask == c->node_mask &&
-                                               !memcmp(want.node_pages, c->node_pages, sizeof want.node_pages)
-                                         : !want.node_mask);
+        bool same_pages = node < 0 || (c ? target_nodes_equal(&want, c) : !want.node_mask);
         bool drop = node < 0 || (same_pages && !want.has_overcommit);
         /* The whole pool: whatever the state file holds for it goes too. */
         if (node < 0 || persisted_as(core, rt)) {
@@ -310,7 +308,7 @@ int core_reload(struct core *core, struct config_errors *errors)
         for (size_t i = 0; i < core->n_pools; i++) {
                 struct target now;
                 core_effective_target(core, core->pools[i].size_kb, &now);
-                if (memcmp(&now, &before[i], sizeof now) != 0)
+                if (!target_equal(&now, &before[i]))
                         reconcile_target_changed(core, &core->pools[i]);
         }
         config_free(old);

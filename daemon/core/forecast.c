@@ -78,6 +78,8 @@ static bool node_pages(struct core *core, const struct pool_rt *p, unsigned n, u
 void forecast_compute(struct core *core, const struct pool_rt *p, int node, uint64_t target, struct forecast *ret)
 {
         memset(ret, 0, sizeof *ret);
+        if (core->n_nodes == 0)
+                return;   /* no node files: the free lists cannot be read per node */
         uint64_t now = 0, after = 0, free_pages = 0, current = node < 0 ? p->cur.total : p->ncur[node].cur.total;
         for (size_t k = 0; k < core->n_nodes; k++) {
                 unsigned n = core->nodes[k];

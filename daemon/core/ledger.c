@@ -185,6 +185,9 @@ bool ledger_node_reopt_target(const struct ledger_entry *e, unsigned node, uint6
                 return true;
         for (unsigned i = 0; i < s->n; i++) {
                 const struct ledger_run *r = &s->run[i];
+                /* Optimized by estimate only: unoptimized pages could be in it. */
+                if (r->optimized == r->pages && !r->known)
+                        return false;
                 if (r->optimized == r->pages) {
                         *above += r->pages;
                         continue;

@@ -67,7 +67,8 @@ void ledger_node_unoptimized(const struct ledger_entry *e, unsigned node, uint64
 /* Where the next re-optimization batch can take unoptimized free pages from:
  * *above optimized free pages lie on the free list's head before the first
  * unoptimized run, which holds *run pages (0: none, or its split is only an
- * estimate: *run 0 and returns false). */
+ * estimate: *run 0 and returns false; so when optimized pages above it are
+ * only estimated). */
 bool ledger_node_reopt_target(const struct ledger_entry *e, unsigned node, uint64_t *above, uint64_t *run);
 /* A batch replaced: batch new optimized pages grown on the free list's head,
  * the batch freed from under the first batch + skip pages (held meanwhile:

@@ -22,7 +22,7 @@
 #include "log.h"
 
 #define REOPT_BATCH_BYTES (UINT64_C(64) << 20)   /* per batch: 32 pages of 2 MiB, 1 of 1 GiB */
-#define REOPT_AUTO_MS     1000u                  /* Reoptimize=yes: one batch a second */
+#define REOPT_AUTO_MS     1000u                  /* Reoptimize=yes: a run starts at most once a second */
 #define REOPT_RETRY_MS    60000u                 /* ... and after a batch that could not run */
 
 struct reopt_job {
@@ -100,6 +100,10 @@ int core_reoptimize(struct core *core, struct pool_rt *p, int node, const char *
         }
         if (!core->hvo.enabled) {
                 *why = "HVO is off: new pages would not be optimized either (hugevmctl vmemmap on)";
+                return -EOPNOTSUPP;
+        }
+        if (core->n_nodes == 0 || p->ledger_whole) {
+                *why = "the kernel's free lists are per node, and this pool's node files are missing or do not add up";
                 return -EOPNOTSUPP;
         }
         for (size_t k = 0; k < core->n_nodes; k++) {
@@ -216,8 +220,18 @@ static bool plan(struct core *core, struct pool_rt *p, unsigned node, uint64_t n
 {
         struct reopt_rt *r = &p->ncur[node].reopt;
         uint64_t run;
-        if (!r->wanted && (!core->cfg->reoptimize || r->blocked))
+        if (!r->wanted && (!core->cfg->reoptimize || r->blocked)) {
+                release(p, node);   /* Reoptimize=no since the run began */
                 return false;
+        }
+        /* Surplus pages: growing would make them persistent, not new. */
+        if (p->ncur[node].cur.surplus > 0) {
+                if (r->wanted)
+                        stop_node(p, node, LOG_NOTICE, "%" PRIu64 " surplus pages on the node; re-optimize once they are gone",
+                                  p->ncur[node].cur.surplus);
+                release(p, node);
+                return false;
+        }
         if (!ledger_node_reopt_target(&p->ledger, node, above, &run)) {
                 if (r->wanted)
                         stop_node(p, node, LOG_NOTICE, "where its unoptimized pages lie on the free list is not known");
@@ -262,16 +276,38 @@ static bool plan(struct core *core, struct pool_rt *p, unsigned node, uint64_t n
         return true;
 }
 
+/* A pool that cannot be re-optimized now: its holds go back, and a request
+ * for it ends with why (NULL: it only waits, e.g. for a resize). */
+static void pause_pool(struct core *core, struct pool_rt *p, const char *why)
+{
+        for (size_t k = 0; k < core->n_nodes; k++) {
+                unsigned node = core->nodes[k];
+                if (node >= HUGEVMD_MAX_NODES)
+                        continue;
+                release(p, node);
+                if (why && p->ncur[node].reopt.wanted)
+                        stop_node(p, node, LOG_NOTICE, "%s", why);
+        }
+}
+
 bool reoptimize_kick(struct core *core, uint64_t now, uint64_t *earliest)
 {
-        if (core->job_running || core->stopping || !core->hvo.enabled || strcmp(vmm_ctx_root(core->ctx), "/") != 0)
+        if (core->job_running || core->stopping)
                 return false;
+        const char *why = !core->hvo.enabled ? "HVO was turned off"
+                          : strcmp(vmm_ctx_root(core->ctx), "/") != 0 ? "hugevmd runs under --root" : NULL;
         for (size_t i = 0; i < core->n_pools; i++) {
                 struct pool_rt *p = &core->pools[i];
-                /* A pool still being resized first gets to its target. */
-                if (!p->read_ok || !p->hvo.eligible || p->ledger_whole ||
-                    reconcile_pool_state(core, p, NULL) == POOL_CONVERGING)
+                if (why || !p->hvo.eligible || p->ledger_whole) {
+                        pause_pool(core, p, why ? why : !p->hvo.eligible ? "HVO does not apply to this size"
+                                                                         : "the pool's node files do not add up to it");
                         continue;
+                }
+                /* A pool still being resized first gets to its target. */
+                if (!p->read_ok || reconcile_pool_state(core, p, NULL) == POOL_CONVERGING) {
+                        pause_pool(core, p, NULL);
+                        continue;
+                }
                 for (size_t k = 0; k < core->n_nodes; k++) {
                         unsigned node = core->nodes[k];
                         uint64_t batch, above;

@@ -357,6 +357,9 @@ static void test_free(void)
         fake_file(root, "proc/buddyinfo", "Node 0, zone   Normal      0      0 \n");
         is_int(vmm_free_read(ctx, 0, &f), 0, "free: nothing free in buddyinfo");
         is_int(f.largest_order, -1, "free: ... is order -1");
+        fake_file(root, "proc/buddyinfo", "Node 0, zone\nNode 0, foo 1 2 3\nNode 0,\n");
+        is_int(vmm_free_read(ctx, 0, &f), 0, "free: buddyinfo lines without a whole \"Node N, zone NAME\"");
+        is_int(f.largest_order, VMM_ORDER_UNKNOWN, "free: ... are not read (the largest block is unknown)");
         vmm_ctx_free(ctx);
         fake_root_free(root);
 

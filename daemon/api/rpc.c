@@ -311,27 +311,43 @@ static json_object *m_pool_set(struct call *c)
         return succeed(c, o);
 }
 
+/* The optional {size, node} of wait, pool.revert and vmemmap.optimize:
+ * *pool (NULL without size), *node (-1 without). NULL, or the error reply: a
+ * node without a size, a size or a node this machine lacks. */
+static json_object *get_pool_node(struct call *c, struct pool_rt **pool, int *node)
+{
+        json_object *err;
+        uint64_t n;
+        bool has_node;
+        int r;
+        *pool = NULL;
+        *node = -1;
+        if ((r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &n, &has_node, c->msg, sizeof c->msg)) < 0)
+                return fail(c, r);
+        if (json_object_object_get_ex(c->params, PROTO_F_SIZE, NULL) && !(*pool = get_pool(c, &err)))
+                return err;
+        if (has_node && !*pool)
+                FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: needs %s", PROTO_F_NODE, PROTO_F_SIZE);
+        if (has_node && (n >= HUGEVMD_MAX_NODES || !core_node_present(&c->d->core, n)))
+                FAIL(c, PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODE, n);
+        if (has_node)
+                *node = (int)n;
+        return NULL;
+}
+
 static json_object *m_pool_revert(struct call *c)
 {
         struct core *core = &c->d->core;
-        struct pool_rt *pool = NULL;
+        struct pool_rt *pool;
         json_object *err;
-        uint64_t node;
-        bool has_node;
-        int r;
-        if ((r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &node, &has_node, c->msg, sizeof c->msg)) < 0)
-                return fail(c, r);
-        if (json_object_object_get_ex(c->params, PROTO_F_SIZE, NULL) && !(pool = get_pool(c, &err)))
+        int node, r;
+        if ((err = get_pool_node(c, &pool, &node)))
                 return err;
-        if (has_node && !pool)
-                FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: needs %s", PROTO_F_NODE, PROTO_F_SIZE);
-        if (has_node && (node >= HUGEVMD_MAX_NODES || !core_node_present(core, node)))
-                FAIL(c, PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODE, node);
         for (size_t i = 0; i < core->n_pools; i++) {
                 struct pool_rt *p = &core->pools[i];
                 if (pool && p != pool)
                         continue;
-                r = core_revert(core, p, has_node ? (int)node : -1);
+                r = core_revert(core, p, node);
                 if (r == -EINVAL)
                         FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: %s is a whole-pool target, not one per node; revert the whole pool",
                              PROTO_F_NODE, config_pool(core->cfg, p->size_kb) && config_pool(core->cfg, p->size_kb)->has_pages
@@ -374,24 +390,17 @@ static json_object *m_vmemmap_optimize(struct call *c)
         struct core *core = &c->d->core;
         struct wait_spec spec = { .node = -1, .reoptimize = true };
         json_object *err;
-        uint64_t node;
-        bool has_node, wait = false, has_wait;
+        bool wait = false, has_wait;
         const char *why = "";
         int r;
-        if ((r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &node, &has_node, c->msg, sizeof c->msg)) < 0 ||
-            (r = rpc_get_bool(c->params, PROTO_F_WAIT, &wait, &has_wait, c->msg, sizeof c->msg)) < 0 ||
+        if ((r = rpc_get_bool(c->params, PROTO_F_WAIT, &wait, &has_wait, c->msg, sizeof c->msg)) < 0 ||
             (r = rpc_get_uint(c->params, PROTO_F_TIMEOUT_MS, WAIT_MAX_TIMEOUT_MS, &spec.timeout_ms, &spec.has_timeout,
                               c->msg, sizeof c->msg)) < 0)
                 return fail(c, r);
-        if (json_object_object_get_ex(c->params, PROTO_F_SIZE, NULL) && !(spec.pool = get_pool(c, &err)))
+        if ((err = get_pool_node(c, &spec.pool, &spec.node)))
                 return err;
-        if (has_node && !spec.pool)
-                FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: needs %s", PROTO_F_NODE, PROTO_F_SIZE);
-        if (has_node && (node >= HUGEVMD_MAX_NODES || !core_node_present(core, node)))
-                FAIL(c, PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODE, node);
         if (spec.has_timeout && !wait)
                 FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: needs %s", PROTO_F_TIMEOUT_MS, PROTO_F_WAIT);
-        spec.node = has_node ? (int)node : -1;
         size_t asked = 0;
         for (size_t i = 0; i < core->n_pools; i++) {
                 struct pool_rt *p = &core->pools[i];
@@ -413,22 +422,14 @@ static json_object *m_wait(struct call *c)
 {
         struct wait_spec spec = { .node = -1 };
         json_object *err;
-        uint64_t node;
-        bool has_node, has_fail_fast;
+        bool has_fail_fast;
         int r;
         if ((r = rpc_get_uint(c->params, PROTO_F_TIMEOUT_MS, WAIT_MAX_TIMEOUT_MS, &spec.timeout_ms, &spec.has_timeout,
                               c->msg, sizeof c->msg)) < 0 ||
-            (r = rpc_get_uint(c->params, PROTO_F_NODE, UINT32_MAX, &node, &has_node, c->msg, sizeof c->msg)) < 0 ||
             (r = rpc_get_bool(c->params, PROTO_F_FAIL_FAST, &spec.fail_fast, &has_fail_fast, c->msg, sizeof c->msg)) < 0)
                 return fail(c, r);
-        if (json_object_object_get_ex(c->params, PROTO_F_SIZE, NULL) && !(spec.pool = get_pool(c, &err)))
+        if ((err = get_pool_node(c, &spec.pool, &spec.node)))
                 return err;
-        if (has_node && !spec.pool)
-                FAIL(c, PROTO_ERR_INVALID_PARAMS, "%s: needs %s", PROTO_F_NODE, PROTO_F_SIZE);
-        if (has_node && (node >= HUGEVMD_MAX_NODES || !core_node_present(&c->d->core, node)))
-                FAIL(c, PROTO_ERR_UNSUPPORTED, "%s: node %" PRIu64 " does not exist on this machine", PROTO_F_NODE, node);
-        if (has_node)
-                spec.node = (int)node;
         return waits_start(c->d, c->client, c->id, !c->notification, &spec);
 }
 

@@ -232,6 +232,9 @@ void reconcile_refresh(struct core *core);
  * so a burst of status calls costs one pass over sysfs, not one each. */
 void reconcile_refresh_shared(struct core *core);
 void reconcile_close(struct core *core);
+/* A job (a resize chunk, a re-optimization batch, a demotion) has ended:
+ * re-read what it changed, then finish stopping if asked, else start the next. */
+void reconcile_job_done(struct core *core);
 /* Start the next chunk if one is due and none is running. */
 void reconcile_kick(struct core *core);
 /* A pool's target changed: start a new episode (clears degraded, retries). */

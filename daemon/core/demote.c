@@ -192,11 +192,7 @@ static void after_work_cb(uv_work_t *req, int status)
                 core_publish(core, &ev);
         }
         free(j);
-        reconcile_refresh(core);
-        if (core->stopping)
-                core_stop(core);
-        else
-                reconcile_kick(core);
+        reconcile_job_done(core);
 }
 
 static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)

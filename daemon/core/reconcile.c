@@ -713,6 +713,11 @@ static void after_work_cb(uv_work_t *req, int status)
         free(j);
 
         core_publish(core, &ev);
+        reconcile_job_done(core);
+}
+
+void reconcile_job_done(struct core *core)
+{
         reconcile_refresh(core);
         if (core->stopping)
                 core_stop(core);

@@ -207,11 +207,7 @@ static void after_work_cb(uv_work_t *req, int status)
         if (!r->wanted && !core->cfg->reoptimize)
                 release(p, j->node);
         free(j);
-        reconcile_refresh(core);
-        if (core->stopping)
-                core_stop(core);
-        else
-                reconcile_kick(core);
+        reconcile_job_done(core);
 }
 
 /* The next batch of one node, if there is one to do now. */

@@ -1156,6 +1156,49 @@ static int cmd_set(struct ctx *c)
         return ex;
 }
 
+/* The reply of a method that answers a POOL for one size or STATUS for all:
+ * as JSON, or a line per pool (named: the operator asked for that size). */
+static int print_pool_reply(struct ctx *c, json_object *res, void (*line)(json_object *pool, bool named))
+{
+        json_object *pools = proto_get(res, PROTO_F_POOLS);
+        if (c->o.json)
+                print_json(res);
+        else
+                for (size_t i = 0, n = pools ? proto_array_len(pools) : 1; i < n; i++)
+                        line(pools ? json_object_array_get_idx(pools, i) : res, !pools);
+        json_object_put(res);
+        return EXIT_OK;
+}
+
+static void print_reoptimized(json_object *p, bool named)
+{
+        int64_t done = proto_get_int(p, PROTO_F_REOPTIMIZED, 0), left = proto_get_int(p, PROTO_F_UNOPTIMIZED, 0),
+                in_use = proto_get_int(p, PROTO_F_UNOPT_IN_USE, 0);
+        bool pending = proto_get_bool(p, PROTO_F_REOPT_PENDING, false);
+        if (!named && !pending && done == 0 && left == 0)
+                return;   /* a size with nothing to do says nothing */
+        printf("%s: %s%" PRId64 " %s re-optimized", proto_get_str(p, PROTO_F_SIZE, "?"), pending ? "under way: " : "",
+               done, ctl_pages(done));
+        if (left == 0)
+                printf("; none left unoptimized\n");
+        else
+                printf("; %" PRId64 " left unoptimized, %" PRId64 " of them in use (converted once freed)\n", left, in_use);
+}
+
+static void print_reverted(json_object *p, bool named)
+{
+        char t[48];
+        const char *src = proto_get_str(p, PROTO_F_SOURCE, ""), *size = proto_get_str(p, PROTO_F_SIZE, "?");
+        (void)named;
+        if (strcmp(src, PROTO_SOURCE_CONFIG) == 0)
+                printf("%s: the configuration's target is in force: %s\n", size,
+                       proto_has_int(p, PROTO_F_TARGET) ? fmt_target(p, t, sizeof(t)) : "per node");
+        else if (strcmp(src, PROTO_SOURCE_NONE) == 0)
+                printf("%s: no target (the configuration has none): left as it is\n", size);
+        else
+                printf("%s: %s target still in force for the nodes not reverted\n", size, src);
+}
+
 /* vmemmap optimize [SIZE] [--node N] [--wait [--timeout SEC]]: replace free
  * pages allocated while HVO was off by optimized ones. */
 static int vmemmap_optimize(struct ctx *c)
@@ -1182,29 +1225,7 @@ static int vmemmap_optimize(struct ctx *c)
                   on_progress, &res);
         if (ex != EXIT_OK)
                 return ex;
-        if (c->o.json) {
-                print_json(res);
-                json_object_put(res);
-                return EXIT_OK;
-        }
-        json_object *pools = proto_get(res, PROTO_F_POOLS);
-        size_t n = pools ? proto_array_len(pools) : 1;
-        for (size_t i = 0; i < n; i++) {
-                json_object *p = pools ? json_object_array_get_idx(pools, i) : res;
-                int64_t done = proto_get_int(p, PROTO_F_REOPTIMIZED, 0), left = proto_get_int(p, PROTO_F_UNOPTIMIZED, 0),
-                        in_use = proto_get_int(p, PROTO_F_UNOPT_IN_USE, 0);
-                if (pools && !proto_get_bool(p, PROTO_F_REOPT_PENDING, false) && done == 0 && left == 0)
-                        continue;   /* a size with nothing to do says nothing */
-                printf("%s: %s%" PRId64 " %s re-optimized", proto_get_str(p, PROTO_F_SIZE, "?"),
-                       proto_get_bool(p, PROTO_F_REOPT_PENDING, false) ? "under way: " : "", done, ctl_pages(done));
-                if (left == 0)
-                        printf("; none left unoptimized\n");
-                else
-                        printf("; %" PRId64 " left unoptimized, %" PRId64 " of them in use (converted once freed)\n", left,
-                               in_use);
-        }
-        json_object_put(res);
-        return EXIT_OK;
+        return print_pool_reply(c, res, print_reoptimized);
 }
 
 static int cmd_vmemmap(struct ctx *c)
@@ -1332,27 +1353,7 @@ static int cmd_revert(struct ctx *c)
         ex = call(c, PROTO_M_POOL_REVERT, params, REPLY_TIMEOUT_MS, NULL, &res);
         if (ex != EXIT_OK)
                 return ex;
-        if (c->o.json) {
-                print_json(res);
-                json_object_put(res);
-                return EXIT_OK;
-        }
-        json_object *pools = proto_get(res, PROTO_F_POOLS);
-        size_t n = pools ? proto_array_len(pools) : 1;
-        for (size_t i = 0; i < n; i++) {
-                json_object *p = pools ? json_object_array_get_idx(pools, i) : res;
-                char t[48];
-                const char *src = proto_get_str(p, PROTO_F_SOURCE, "");
-                if (strcmp(src, PROTO_SOURCE_CONFIG) == 0)
-                        printf("%s: the configuration's target is in force: %s\n", proto_get_str(p, PROTO_F_SIZE, "?"),
-                               proto_has_int(p, PROTO_F_TARGET) ? fmt_target(p, t, sizeof(t)) : "per node");
-                else if (strcmp(src, PROTO_SOURCE_NONE) == 0)
-                        printf("%s: no target (the configuration has none): left as it is\n", proto_get_str(p, PROTO_F_SIZE, "?"));
-                else
-                        printf("%s: %s target still in force for the nodes not reverted\n", proto_get_str(p, PROTO_F_SIZE, "?"), src);
-        }
-        json_object_put(res);
-        return EXIT_OK;
+        return print_pool_reply(c, res, print_reverted);
 }
 
 static int cmd_metrics(struct ctx *c)

@@ -162,9 +162,10 @@ run_tap valgrind "$src/tests/stress/valgrind.sh" "$out/plain"
 run_tap fuzz "$src/tests/fuzz/run.sh" "$out/fuzz" "${FUZZ_SECONDS:-60}"
 if [ "${SKIP_VM:-0}" != 1 ]; then
         run_tap qemu "$src/tests/vm/run.sh" "$out/plain"
+        run_tap qemu-boot-plan "$src/tests/vm/run.sh" "$out/plain" boot-plan
 else
-        summary+=("qemu: not run (SKIP_VM=1), counted as 1 skipped")
-        skipped=$((skipped + 1))
+        summary+=("qemu, qemu-boot-plan: not run (SKIP_VM=1), counted as 2 skipped")
+        skipped=$((skipped + 2))
 fi
 run_tap deb "$src/tests/deb/build.sh"
 # The booted systemd guest (Debian 12, systemd as PID 1, the .debs installed):

@@ -6,50 +6,8 @@
 # Each node has room for exactly one 1 GiB page (run.sh explains the layout),
 # which makes the shortfall case certain: three 1 GiB pages on a 3 GiB node.
 . /vm/lib.sh
+. /vm/vmlib.sh
 
-node_dir=/sys/devices/system/node
-hp_dir=/sys/kernel/mm/hugepages
-sock=/run/hugevmd/hugevmd.sock
-log=/tmp/hugevmd.log
-ctl_timeout=150          # no single hugevmctl call may hang the tier
-daemon_pid=
-holder_pid=
-
-say() { echo "# $*"; echo "hugevm-vm: $*" >&2; }
-ctl() { timeout "$ctl_timeout" hugevmctl --socket "$sock" "$@"; }
-# The JSON status once, compact; every check below reads one snapshot.
-status_json() { ctl --json status | jq -c . 2>/dev/null; }
-# pool_q STATUS SIZE JQ-EXPR: EXPR evaluated on the pool of that size.
-pool_q() { printf '%s\n' "$1" | jq -r --arg s "$2" ".pools[] | select(.size == \$s) | $3" 2>/dev/null; }
-node_q() { pool_q "$1" "$2" ".nodes[] | select(.node == $3) | $4"; }
-sysfs_node() { cat "$node_dir/node$1/hugepages/hugepages-$2/$3" 2>/dev/null; }
-diag_status() {
-        echo "#   daemon status:"
-        ctl --json status 2>&1 | jq -c '.pools[] | {size, pages, target, state, reason, surplus, retries,
-                optimized_pages, saved_exact, nodes: [.nodes[] | {node, pages, free, surplus, target, state, reason}]}' 2>&1 |
-                sed 's/^/#     /'
-        echo "#   free memory by order (/proc/buddyinfo):"
-        sed 's/^/#     /' /proc/buddyinfo
-        echo "#   last daemon log lines:"
-        tail -5 "$log" 2>/dev/null | sed 's/^/#     /'
-}
-# is GOT WANT DESCRIPTION: tap_is, plus the daemon's view when it fails.
-is() { tap_is "$1" "$2" "$3" || true; [ "$1" = "$2" ] || diag_status; }
-ok() { tap_ok "$1" "$2" || true; [ "$1" -eq 0 ] || diag_status; }
-# until_true SECONDS CMD...: poll CMD every second; 0 once it succeeds, 1 on timeout.
-until_true() {
-        t=$1; shift
-        while [ "$t" -gt 0 ]; do
-                "$@" && return 0
-                sleep 1; t=$((t - 1))
-        done
-        "$@"
-}
-cleanup() {
-        [ -n "$holder_pid" ] && kill "$holder_pid" 2>/dev/null
-        [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
-}
-trap cleanup EXIT
 
 # ---- The machine is what the tier claims to test on --------------------------
 is "$(ls -d $node_dir/node[0-9]* | wc -l)" 2 "guest has two NUMA nodes"
@@ -70,10 +28,7 @@ HVO=yes
 RefreshSec=1
 MetricsListen=no
 EOF
-hugevmd --config /etc/hugevmd/hugevmd.conf --socket "$sock" --state-dir /var/lib/hugevmd \
-        --foreground >"$log" 2>&1 &
-daemon_pid=$!
-until_true 30 sh -c "hugevmctl --socket $sock status >/dev/null 2>&1"
+start_hugevmd
 ok $? "hugevmd answers status within 30 s"
 if ! kill -0 "$daemon_pid" 2>/dev/null; then
         say "hugevmd is not running; its log:"; sed 's/^/# /' "$log"
@@ -232,10 +187,7 @@ until_true 30 sh -c "! kill -0 $daemon_pid 2>/dev/null"
 ok $? "hugevmd stops on SIGTERM within 30 s"
 wait "$daemon_pid" 2>/dev/null
 daemon_pid=
-hugevmd --config /etc/hugevmd/hugevmd.conf --socket "$sock" --state-dir /var/lib/hugevmd \
-        --foreground >>"$log" 2>&1 &
-daemon_pid=$!
-until_true 30 sh -c "hugevmctl --socket $sock status >/dev/null 2>&1"
+start_hugevmd
 ctl wait --timeout 60 >/dev/null; is $? 0 "restarted hugevmd answers and its pools are converged"
 st=$(status_json)
 is "$(for s in 2048kB 1048576kB; do for n in 0 1; do node_q "$st" $s $n '"\(.target)"'; done; done | tr '\n' ' ')" "16 32 1 1 " \
@@ -262,10 +214,7 @@ Node0.Pages=16
 Node1.Pages=544
 Demote=yes
 EOF
-hugevmd --config /etc/hugevmd/hugevmd.conf --socket "$sock" --state-dir /var/lib/hugevmd \
-        --foreground >>"$log" 2>&1 &
-daemon_pid=$!
-until_true 30 sh -c "hugevmctl --socket $sock status >/dev/null 2>&1"
+start_hugevmd
 ctl wait --timeout 120 >/dev/null; is $? 0 "Demote=yes: 2M node1 544 and 1G node1 0 converge"
 is "$(cat $hp_dir/hugepages-1048576kB/demote_size)" 2048kB "the 1 GiB hstate demotes to 2048kB"
 is "$(sysfs_node 0 2048kB nr_hugepages) $(sysfs_node 1 2048kB nr_hugepages) $(sysfs_node 0 1048576kB nr_hugepages) $(sysfs_node 1 1048576kB nr_hugepages)" \

@@ -3,7 +3,15 @@
 # nodes and 1 GiB pages (-cpu max: pdpe1gb), run the built hugevmd and hugevmctl
 # inside a busybox initramfs, and print the TAP the guest reports.
 #
-#   tests/vm/run.sh BUILDDIR
+#   tests/vm/run.sh BUILDDIR [STAGE]
+#
+# STAGE is what the guest runs (/init runs /vm/STAGE.sh, named by hugevm.stage=
+# on the kernel command line):
+#   cases      (default) pools, HVO, savings, shortfalls, surplus, re-optimization,
+#              restarts and demotion on the running kernel (cases.sh)
+#   boot-plan  two boots: hugevmctl boot-plan prints the line for the declared
+#              pools (plan.sh), then the guest boots with it and hugevmd adopts
+#              the pools made at boot (adopt.sh)
 #
 # Not part of `make check`: it installs packages, downloads a kernel package
 # (~70 MB, cached) and takes minutes. Stdout is TAP (plain "ok N - ..." lines and
@@ -27,7 +35,8 @@ kernel_only=${HUGEVM_VM_KERNEL_ONLY:-0}
 note() { echo "# $*"; }
 bail() { echo "Bail out! $*"; exit 1; }
 
-[ $# -eq 1 ] || { echo "usage: $0 BUILDDIR" >&2; exit 2; }
+[ $# -eq 1 ] || [ $# -eq 2 ] || { echo "usage: $0 BUILDDIR [STAGE]" >&2; exit 2; }
+stage=${2:-cases}
 [ -d "$1" ] || bail "build dir '$1' does not exist"
 builddir=$(cd "$1" && pwd)
 
@@ -46,6 +55,7 @@ want() { command -v "$1" >/dev/null 2>&1 || need_pkgs+=("$2"); }
 want qemu-system-x86_64 qemu-system-x86
 want cpio cpio
 want jq jq
+want strace strace
 want gcc gcc
 want dpkg-deb dpkg
 [ -x /bin/busybox ] && file_is_static=$( (ldd /bin/busybox 2>&1 || true) | grep -c 'not a dynamic' || true) || file_is_static=0
@@ -145,10 +155,12 @@ if [ "$kernel_only" != 1 ]; then
         note "hugevmctl: $hugevmctl"
 fi
 copy_with_libs "$(command -v jq)" /usr/bin/jq
+# The adopt boot traces hugevmd's opens: what it wrote is the kernel's word, not its own.
+copy_with_libs "$(command -v strace)" /usr/bin/strace
 gcc -static -O2 -Wall -Wextra -Werror -o "$root/usr/bin/holder" "$srcdir/holder.c" ||
         bail "could not build holder.c statically"
 install -m 0755 "$srcdir/init" "$root/init"
-install -m 0644 "$srcdir/cases.sh" "$root/vm/cases.sh"
+for f in vmlib.sh cases.sh plan.sh adopt.sh bootplan.conf; do install -m 0644 "$srcdir/$f" "$root/vm/$f"; done
 install -m 0644 "$top_srcdir/tests/lib.sh" "$root/vm/lib.sh"
 echo "$kernel_only" >"$root/vm/kernel_only"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
@@ -164,9 +176,10 @@ note "initramfs $(du -h "$work/initrd.gz" | cut -f1)"
 accel=tcg
 if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qw pdpe1gb /proc/cpuinfo; then accel=kvm; fi
 note "accelerator: $accel$([ -e /dev/kvm ] || echo ' (no /dev/kvm)')"
-append="console=ttyS0 panic=-1 oops=panic nokaslr quiet hugetlb_free_vmemmap=off"
+base_append="console=ttyS0 panic=-1 oops=panic nokaslr quiet"
 
-# boot: run the VM with $accel until it powers off or vm_timeout; sets qemu_rc, timed_out.
+# boot APPEND: run the VM with $accel until it powers off or vm_timeout; sets
+# qemu_rc, timed_out.
 boot() {
         : >"$work/console.log"; : >"$work/tap.log"
         t_boot=$(date +%s)
@@ -176,12 +189,17 @@ boot() {
                 -object memory-backend-ram,id=m1,size=3G -numa node,memdev=m1,nodeid=1,cpus=1 \
                 -nodefaults -display none -no-reboot \
                 -serial "file:$work/console.log" -serial "file:$work/tap.log" \
-                -kernel "$vmlinuz" -initrd "$work/initrd.gz" -append "$append" \
+                -kernel "$vmlinuz" -initrd "$work/initrd.gz" -append "$1" \
                 >"$work/qemu.out" 2>&1 &
         qemu_pid=$!
         timed_out=0
         local deadline=$((t_boot + vm_timeout))
         while kill -0 "$qemu_pid" 2>/dev/null; do
+                # Nested KVM may hang without a word (seen here): no console
+                # output in 20 s under KVM is a VM that will not boot.
+                if [ "$accel" = kvm ] && [ ! -s "$work/console.log" ] && [ "$(date +%s)" -ge $((t_boot + 20)) ]; then
+                        kill -KILL "$qemu_pid" 2>/dev/null || true; break
+                fi
                 if [ "$(date +%s)" -ge "$deadline" ]; then
                         timed_out=1; kill -KILL "$qemu_pid" 2>/dev/null || true; break
                 fi
@@ -190,45 +208,91 @@ boot() {
         qemu_rc=0; wait "$qemu_pid" 2>/dev/null || qemu_rc=$?
         qemu_pid=
 }
-boot
-# Nested KVM may refuse -cpu max's vCPU (seen: "failed to set MSR 0x10a"):
-# a VM that died before its kernel printed anything runs again under TCG.
-if [ "$accel" = kvm ] && [ "$qemu_rc" != 0 ] && [ ! -s "$work/console.log" ]; then
-        note "KVM could not start the VM ($(grep -m1 -i error "$work/qemu.out" || tail -n1 "$work/qemu.out")); again with software emulation"
-        accel=tcg
-        boot
-fi
+
+# ---- One boot, reported -------------------------------------------------------
+# run_boot NAME APPEND: boot once with hugevm.stage=NAME (init runs
+# /vm/NAME.sh); its TAP joins $tap_all, renumbered after the boots before it,
+# and its "HUGEVM-DATA key=value" lines go to $work/data.NAME. Returns 1 (and
+# says why) if the boot failed: a case, its plan, its end.
+tap_all=
+n_all=0 n_failed_all=0 n_skipped_all=0
+run_boot() {
+        local name=$1 append="$2 hugevm.stage=$1"
+        note "boot '$name' under $accel: $append"
+        boot "$append"
+        # Nested KVM may refuse -cpu max's vCPU (seen: "failed to set MSR 0x10a")
+        # or hang: a VM that ended before its kernel printed anything runs again
+        # under TCG, and so do the boots after it.
+        if [ "$accel" = kvm ] && [ "$qemu_rc" != 0 ] && [ ! -s "$work/console.log" ]; then
+                note "KVM could not start the VM ($(grep -m1 -i error "$work/qemu.out" || echo "no console output in 20 s")); again with software emulation"
+                accel=tcg
+                boot "$append"
+        fi
+        local t_end tap guest_rc n_cases n_failed n_skipped plan failed=0 why=
+        t_end=$(date +%s)
+        tr -d '\r' <"$work/tap.log" >"$work/tap.txt"
+        tap=$(sed -n '/^HUGEVM-TAP-BEGIN$/,/^HUGEVM-TAP-END/{/^HUGEVM-TAP-/d;p}' "$work/tap.txt")
+        sed -n 's/^HUGEVM-DATA //p' "$work/tap.txt" >"$work/data.$name"
+        guest_rc=$(sed -n 's/^HUGEVM-TAP-END rc=//p' "$work/tap.txt")
+        # Counted as the TAP driver does: a skip is an "ok" line with a "# SKIP"
+        # directive; the plan must match the cases.
+        n_cases=$(printf '%s\n' "$tap" | grep -cE '^(not )?ok( |$)' || true)
+        n_failed=$(printf '%s\n' "$tap" | grep -c '^not ok' || true)
+        n_skipped=$(printf '%s\n' "$tap" | grep -E '^ok( |$)' | grep -cE '[^\\]#[[:space:]]*[Ss][Kk][Ii][Pp]([^[:alnum:]_]|$)' || true)
+        plan=$(printf '%s\n' "$tap" | sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' | tail -1)
+        if [ "$timed_out" = 1 ]; then failed=1; why="VM did not finish within ${vm_timeout}s (killed)"
+        elif [ -z "$guest_rc" ]; then failed=1; why="VM ended before the cases finished (qemu exit $qemu_rc)"
+        elif [ -z "$plan" ]; then failed=1; why="no TAP plan from the guest"
+        elif [ "$plan" != "$n_cases" ]; then failed=1; why="the guest planned $plan cases and reported $n_cases"
+        elif [ "$n_failed" != 0 ]; then failed=1; why="failed cases"
+        elif [ "$guest_rc" != 0 ]; then failed=1; why="guest cases exited $guest_rc"
+        fi
+        # Renumbered: "ok 3 - x" of the second boot is "ok N+3 - x" of the tier.
+        [ -n "$tap" ] && printf '%s\n' "$tap" | awk -v base="$n_all" '
+                /^1\.\.[0-9]/ { next }
+                /^(not )?ok [0-9]+/ { i = ($1 == "not") ? 3 : 2; $i = $i + base }
+                { print }'
+        n_all=$((n_all + n_cases)) n_failed_all=$((n_failed_all + n_failed)) n_skipped_all=$((n_skipped_all + n_skipped))
+        if [ "$failed" = 1 ]; then
+                note "FAILED ($name): $why"
+                note "---- qemu output ----"
+                sed 's/^/#   /' "$work/qemu.out" | tail -20
+                note "---- guest console (last 150 lines; hugevmd log between markers) ----"
+                tr -d '\r' <"$work/console.log" | tail -150 | sed 's/^/#   /'
+                [ -n "$guest_rc" ] || echo "Bail out! boot '$name': $why"
+        fi
+        note "boot '$name': $n_cases cases ($n_failed failed, $n_skipped skipped; plan ${plan:-missing}), VM $((t_end - t_boot))s"
+        [ "$failed" = 0 ] || { stage_why="boot '$name': $why"; return 1; }
+}
+
+# data NAME KEY: a value the boot NAME reported.
+data() { sed -n "s/^$2=//p" "$work/data.$1" | tail -n1; }
+
+stage_why=
+case $stage in
+cases)
+        # HVO off at boot: hugevmd turns it on (HVO=yes), and the cases see it do so.
+        run_boot cases "$base_append hugetlb_free_vmemmap=off" || true
+        ;;
+boot-plan)
+        # The plan boot: no pool and HVO off at boot; hugevmctl boot-plan prints
+        # the line for the declared pools. The adopt boot: that line, as printed.
+        if run_boot plan "$base_append hugetlb_free_vmemmap=off"; then
+                plan_line=$(data plan cmdline)
+                memtotal=$(data plan memtotal_kb)
+                if [ -z "$plan_line" ] || [ -z "$memtotal" ]; then
+                        stage_why="the plan boot reported no command line or MemTotal"
+                        echo "Bail out! $stage_why"
+                else
+                        run_boot adopt "$base_append $plan_line hugevm.memtotal_off_kb=$memtotal" || true
+                fi
+        fi
+        ;;
+*) bail "unknown stage '$stage' (cases, boot-plan)" ;;
+esac
 t_end=$(date +%s)
-
-# ---- Report -------------------------------------------------------------------
-tr -d '\r' <"$work/tap.log" >"$work/tap.txt"
-tap=$(sed -n '/^HUGEVM-TAP-BEGIN$/,/^HUGEVM-TAP-END/{/^HUGEVM-TAP-/d;p}' "$work/tap.txt")
-[ -n "$tap" ] && printf '%s\n' "$tap"
-guest_rc=$(sed -n 's/^HUGEVM-TAP-END rc=//p' "$work/tap.txt")
-
-failed=0
-why=
-# Counted as the TAP driver does: a skip is an "ok" line with a "# SKIP"
-# directive; the plan must match the cases.
-n_cases=$(printf '%s\n' "$tap" | grep -cE '^(not )?ok( |$)' || true)
-n_failed=$(printf '%s\n' "$tap" | grep -c '^not ok' || true)
-n_skipped=$(printf '%s\n' "$tap" | grep -E '^ok( |$)' | grep -cE '[^\\]#[[:space:]]*[Ss][Kk][Ii][Pp]([^[:alnum:]_]|$)' || true)
-plan=$(printf '%s\n' "$tap" | sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' | tail -1)
-if [ "$timed_out" = 1 ]; then failed=1; why="VM did not finish within ${vm_timeout}s (killed)"
-elif [ -z "$guest_rc" ]; then failed=1; why="VM ended before the cases finished (qemu exit $qemu_rc)"
-elif [ -z "$plan" ]; then failed=1; why="no TAP plan from the guest"
-elif [ "$plan" != "$n_cases" ]; then failed=1; why="the guest planned $plan cases and reported $n_cases"
-elif [ "$n_failed" != 0 ]; then failed=1; why="failed cases"
-elif [ "$guest_rc" != 0 ]; then failed=1; why="guest cases exited $guest_rc"
-fi
-if [ "$failed" = 1 ]; then
-        note "FAILED: $why"
-        note "---- qemu output ----"
-        sed 's/^/#   /' "$work/qemu.out" | tail -20
-        note "---- guest console (last 150 lines; hugevmd log between markers) ----"
-        tr -d '\r' <"$work/console.log" | tail -150 | sed 's/^/#   /'
-        [ -n "$guest_rc" ] || echo "Bail out! $why"
-fi
-note "cases: $n_cases ($n_failed failed, $n_skipped skipped; plan ${plan:-missing})"
-note "wall time: $((t_end - t_start))s (VM $((t_end - t_boot))s, accel $accel, kernel $kver)"
-exit "$failed"
+echo "1..$n_all"
+[ -z "$stage_why" ] || note "FAILED: $stage_why"
+note "cases: $n_all ($n_failed_all failed, $n_skipped_all skipped)"
+note "wall time: $((t_end - t_start))s (accel $accel, kernel $kver)"
+[ -z "$stage_why" ]

@@ -3,8 +3,9 @@
 # dependencies that are missing, bootstraps, configures with -Werror, builds,
 # runs every tier (unit, daemon, integration, real kernel, systemd), checks the
 # tarball (distcheck), runs the suite again under ASan+UBSan and the unit and
-# integration tiers under valgrind, fuzzes, boots the qemu tier and builds,
-# lints, installs and purges the Debian packages.
+# integration tiers under valgrind, fuzzes, boots the qemu tier (its cases,
+# the boot-plan boots, the fragmentation benchmark's short run), builds, lints,
+# installs and purges the Debian packages, and boots the systemd guest.
 #
 #   tests/run-all.sh                  everything
 #   SKIP_VM=1 tests/run-all.sh        without the qemu and guest tiers (they download a kernel, a root fs)
@@ -163,9 +164,11 @@ run_tap fuzz "$src/tests/fuzz/run.sh" "$out/fuzz" "${FUZZ_SECONDS:-60}"
 if [ "${SKIP_VM:-0}" != 1 ]; then
         run_tap qemu "$src/tests/vm/run.sh" "$out/plain"
         run_tap qemu-boot-plan "$src/tests/vm/run.sh" "$out/plain" boot-plan
+        # The fragmentation benchmark's short run (make bench runs it full).
+        run_tap qemu-fragmentation "$src/tests/vm/run.sh" "$out/plain" fragmentation
 else
-        summary+=("qemu, qemu-boot-plan: not run (SKIP_VM=1), counted as 2 skipped")
-        skipped=$((skipped + 2))
+        summary+=("qemu, qemu-boot-plan, qemu-fragmentation: not run (SKIP_VM=1), counted as 3 skipped")
+        skipped=$((skipped + 3))
 fi
 run_tap deb "$src/tests/deb/build.sh"
 # The booted systemd guest (Debian 12, systemd as PID 1, the .debs installed):

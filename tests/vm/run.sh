@@ -12,6 +12,9 @@
 #   boot-plan  two boots: hugevmctl boot-plan prints the line for the declared
 #              pools (plan.sh), then the guest boots with it and hugevmd adopts
 #              the pools made at boot (adopt.sh)
+#   fragmentation  the pages hugevmd, one sysfs write, hugeadm and
+#              dpdk-hugepages.py get from fragmented memory, beside the limit
+#              (frag.sh); HUGEVM_VM_FRAG=full adds vm.compact_unevictable_allowed=0
 #
 # Not part of `make check`: it installs packages, downloads a kernel package
 # (~70 MB, cached) and takes minutes. Stdout is TAP (plain "ok N - ..." lines and
@@ -56,6 +59,12 @@ want qemu-system-x86_64 qemu-system-x86
 want cpio cpio
 want jq jq
 want strace strace
+# The fragmentation stage's peers: hugeadm, and dpdk-hugepages.py (from Debian's
+# dpdk, cached below) under Debian's python3.
+if [ "$stage" = fragmentation ]; then
+        want hugeadm libhugetlbfs-bin
+        [ -x /usr/bin/python3 ] || need_pkgs+=(python3)
+fi
 want gcc gcc
 want dpkg-deb dpkg
 [ -x /bin/busybox ] && file_is_static=$( (ldd /bin/busybox 2>&1 || true) | grep -c 'not a dynamic' || true) || file_is_static=0
@@ -159,8 +168,34 @@ copy_with_libs "$(command -v jq)" /usr/bin/jq
 copy_with_libs "$(command -v strace)" /usr/bin/strace
 gcc -static -O2 -Wall -Wextra -Werror -o "$root/usr/bin/holder" "$srcdir/holder.c" ||
         bail "could not build holder.c statically"
+if [ "$stage" = fragmentation ]; then
+        gcc -static -O2 -Wall -Wextra -Werror -o "$root/usr/bin/fragment" "$srcdir/fragment.c" ||
+                bail "could not build fragment.c statically"
+        copy_with_libs "$(command -v hugeadm)" /usr/bin/hugeadm
+        dpdk_script=$cache/dpdk/dpdk-hugepages.py
+        if [ ! -s "$dpdk_script" ]; then
+                mkdir -p "$cache/dpdk"
+                (cd "$cache/dpdk" && rm -f dpdk_*.deb && apt-get download dpdk >"$work/apt.log" 2>&1) ||
+                        { apt-get update -q >>"$work/apt.log" 2>&1; (cd "$cache/dpdk" && apt-get download dpdk >>"$work/apt.log" 2>&1); } ||
+                        { sed 's/^/# apt: /' "$work/apt.log" | tail -5; bail "apt-get download dpdk failed"; }
+                dpkg-deb --fsys-tarfile "$cache"/dpdk/dpdk_*.deb | tar -xO ./usr/bin/dpdk-hugepages.py >"$dpdk_script.tmp" ||
+                        bail "no usr/bin/dpdk-hugepages.py in $(ls "$cache"/dpdk/dpdk_*.deb)"
+                (cd "$cache/dpdk" && ls dpdk_*.deb) >"$cache/dpdk/from"
+                mv "$dpdk_script.tmp" "$dpdk_script"; rm -f "$cache"/dpdk/dpdk_*.deb
+        fi
+        install -D -m 0755 "$dpdk_script" "$root/usr/bin/dpdk-hugepages.py"
+        # Debian's python3 and the part of its standard library a script can use.
+        py=$(readlink -f /usr/bin/python3); pyver=${py##*/}
+        copy_with_libs "$py" /usr/bin/python3
+        tar -C /usr/lib -c --exclude=__pycache__ --exclude="$pyver/test" --exclude="$pyver/config-*" \
+                --exclude="$pyver/lib2to3" --exclude="$pyver/idlelib" --exclude="$pyver/tkinter" \
+                --exclude="$pyver/ensurepip" --exclude="$pyver/pydoc_data" --exclude="$pyver/dist-packages" \
+                --exclude="$pyver/site-packages" "$pyver" | tar -C "$root/usr/lib" -x ||
+                bail "could not copy /usr/lib/$pyver"
+        note "fragmentation: $(dpkg-query -W -f '${Package} ${Version}' libhugetlbfs-bin 2>/dev/null), dpdk-hugepages.py of $(cat "$cache/dpdk/from" 2>/dev/null), $(/usr/bin/python3 --version)"
+fi
 install -m 0755 "$srcdir/init" "$root/init"
-for f in vmlib.sh cases.sh plan.sh adopt.sh bootplan.conf; do install -m 0644 "$srcdir/$f" "$root/vm/$f"; done
+for f in vmlib.sh cases.sh plan.sh adopt.sh bootplan.conf frag.sh; do install -m 0644 "$srcdir/$f" "$root/vm/$f"; done
 install -m 0644 "$top_srcdir/tests/lib.sh" "$root/vm/lib.sh"
 echo "$kernel_only" >"$root/vm/kernel_only"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
@@ -247,6 +282,17 @@ run_boot() {
         elif [ "$n_failed" != 0 ]; then failed=1; why="failed cases"
         elif [ "$guest_rc" != 0 ]; then failed=1; why="guest cases exited $guest_rc"
         fi
+        # A guest that hangs (seen once in ~40 fragmentation trials under TCG: both
+        # vCPUs in soft lockup for minutes) boots once more, when the caller
+        # allows it (retry_hung=1): said here, with the console's end.
+        if [ "$timed_out" = 1 ] && [ "${retry_hung:-0}" = 1 ]; then
+                note "boot '$name' did not end within ${vm_timeout}s; its console's end, then the same boot once more:"
+                tr -d '\r' <"$work/console.log" | tail -n 40 | sed 's/^/#   /'
+                retry_hung=0
+                run_boot "$1" "$2"; local rc=$?
+                retry_hung=1
+                return $rc
+        fi
         # Renumbered: "ok 3 - x" of the second boot is "ok N+3 - x" of the tier.
         [ -n "$tap" ] && printf '%s\n' "$tap" | awk -v base="$n_all" '
                 /^1\.\.[0-9]/ { next }
@@ -288,7 +334,51 @@ boot-plan)
                 fi
         fi
         ;;
-*) bail "unknown stage '$stage' (cases, boot-plan)" ;;
+fragmentation)
+        # The benchmark (frag.sh): one boot per trial, so that every trial
+        # starts from the same machine; HVO on from boot, as hugevmd keeps it.
+        # HUGEVM_VM_FRAG: short (unevictable=1), full (and 0), or trials
+        # "UNEVICTABLE:SIZE:TOOL ..." to rerun some.
+        case ${HUGEVM_VM_FRAG:=short} in
+        short|full)
+                trials=
+                for setting in 1 $([ "$HUGEVM_VM_FRAG" = full ] && echo 0); do
+                        for size in 2048kB 1048576kB; do
+                                for tool in limit sysfs hugeadm dpdk hugevmd; do trials="$trials $setting:$size:$tool"; done
+                        done
+                done ;;
+        *) trials=$HUGEVM_VM_FRAG ;;
+        esac
+        : >"$work/frag.results"
+        retry_hung=1 vm_timeout=${HUGEVM_VM_TIMEOUT:-300}
+        for trial in $trials; do
+                # Not quiet: a kernel's warning and its trace belong in the console log.
+                run_boot frag "${base_append% quiet} hugetlb_free_vmemmap=on hugevm.trial=$trial" || true
+                data frag frag >>"$work/frag.results"
+        done
+        # The table (Markdown, for docs/benchmarks.md): pages (seconds) per tool.
+        note "fragmentation benchmark: pages reached of the target (seconds)"
+        awk '
+        function cell(k, t) { return (k, t) in got ? sprintf("%d (%d s)", got[k, t], secs[k, t]) : "-" }
+        function val(k, t) { return (k, t) in got ? got[k, t] : -1 }
+        { k = $1 " " $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k; target[k] = $4 }
+          got[k, $3] = $5; secs[k, $3] = $6; if ($3 == "hugevmd") fc[k] = $7 }
+        END {
+                print "| compact_unevictable_allowed | size | target | limit | one sysfs write | hugeadm --hard | dpdk-hugepages.py | hugevmd | hugevmd vs best peer | of limit | forecast (off by) |"
+                print "|---|---|---|---|---|---|---|---|---|---|---|"
+                for (i = 1; i <= n; i++) {
+                        k = order[i]; split(k, p, " ")
+                        best = val(k, "sysfs"); if (val(k, "hugeadm") > best) best = val(k, "hugeadm"); if (val(k, "dpdk") > best) best = val(k, "dpdk")
+                        h = val(k, "hugevmd"); l = val(k, "limit")
+                        vs = best < 0 || h < 0 ? "-" : (h >= best ? ">= " : "< ") best
+                        of = l > 0 && h >= 0 ? sprintf("%.1f%%", 100 * h / l) : "-"
+                        f = fc[k] ~ /^[0-9]+$/ && h >= 0 ? sprintf("%d (%s)", fc[k], h > 0 ? sprintf("%+.1f%%", 100 * (fc[k] - h) / h) : fc[k] - h) : "-"
+                        printf "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[1], p[2], target[k], cell(k, "limit"),
+                                cell(k, "sysfs"), cell(k, "hugeadm"), cell(k, "dpdk"), cell(k, "hugevmd"), vs, of, f
+                }
+        }' "$work/frag.results" | sed 's/^/# /'
+        ;;
+*) bail "unknown stage '$stage' (cases, boot-plan, fragmentation)" ;;
 esac
 t_end=$(date +%s)
 echo "1..$n_all"

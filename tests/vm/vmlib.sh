@@ -31,10 +31,10 @@ is() { tap_is "$1" "$2" "$3" || true; [ "$1" = "$2" ] || diag_status; }
 ok() { tap_ok "$1" "$2" || true; [ "$1" -eq 0 ] || diag_status; }
 # until_true SECONDS CMD...: poll CMD every second; 0 once it succeeds, 1 on timeout.
 until_true() {
-        t=$1; shift
-        while [ "$t" -gt 0 ]; do
+        until_left=$1; shift
+        while [ "$until_left" -gt 0 ]; do
                 "$@" && return 0
-                sleep 1; t=$((t - 1))
+                sleep 1; until_left=$((until_left - 1))
         done
         "$@"
 }

@@ -226,6 +226,12 @@ VMM_PUBLIC int vmm_buddy_read(vmm_ctx *ctx, int node, struct vmm_buddy *ret);
 /* Blocks of order that the free lists give now, without compaction: the sum
  * over k >= order of free_blocks[k] << (k - order). */
 VMM_PUBLIC uint64_t vmm_buddy_obtainable(const struct vmm_buddy *b, int order);
+/* Aligned ranges of 2^order base pages on node that alloc_contig_pages()
+ * could take for a gigantic page: inside one zone (/proc/zoneinfo), with no
+ * page /proc/kpageflags shows as unmovable (slab, page table, reserved, hole,
+ * hugetlb, offline, poisoned). An upper bound: kernel pages without flags look
+ * free. Root only (kpageflags is 0400); -ENODATA: no zone on node. */
+VMM_PUBLIC int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t *ret_count);
 /* Drop the clean page cache (write 1 to /proc/sys/vm/drop_caches): the
  * machine's, there is no per-node file. */
 VMM_PUBLIC int vmm_drop_caches(vmm_ctx *ctx);

@@ -26,6 +26,8 @@ void forecast_read(struct core *core)
 {
         struct forecast_mem *m = &core->fmem;
         m->read_mask = 0;
+        m->contig_mask = 0;
+        memset(m->contig_order, 0, sizeof m->contig_order);
         for (size_t k = 0; k < core->n_nodes; k++) {
                 unsigned n = core->nodes[k];
                 if (n >= 64)
@@ -36,6 +38,21 @@ void forecast_read(struct core *core)
                 if (r == 0 || r == -ENODATA)
                         m->read_mask |= UINT64_C(1) << n;
         }
+}
+
+/* Gigantic pages of order node n has room for (vmm_contig_ranges), read once
+ * per read of the free lists; false when kpageflags cannot be read (not root). */
+static bool contig_ranges(struct core *core, unsigned n, int order, uint64_t *ret)
+{
+        struct forecast_mem *m = &core->fmem;
+        if (m->contig_order[n] != order) {
+                m->contig_order[n] = order;
+                m->contig_mask &= ~(UINT64_C(1) << n);
+                if (vmm_contig_ranges(core->ctx, (int)n, order, &m->contig[n]) == 0)
+                        m->contig_mask |= UINT64_C(1) << n;
+        }
+        *ret = m->contig[n];
+        return m->contig_mask & (UINT64_C(1) << n);
 }
 
 /* Pages of p's size node n can give now and after compaction. */
@@ -71,6 +88,15 @@ static bool node_pages(struct core *core, const struct pool_rt *p, unsigned n, u
                         limit_kb = movable_kb;
         }
         *after = limit_kb / p->size_kb > *now ? limit_kb / p->size_kb : *now;
+        /* Above the buddy orders no compaction helps: only ranges free of
+         * unmovable pages can become a page. */
+        uint64_t ranges;
+        if (order >= b->orders && contig_ranges(core, n, order, &ranges)) {
+                if (*now > ranges)
+                        *now = ranges;
+                if (*after > ranges)
+                        *after = ranges;
+        }
         *free_pages = b->free_kb / p->size_kb;
         return true;
 }

@@ -509,6 +509,67 @@ static void test_buddy(void)
         vmm_ctx_free(ctx);
 }
 
+/* write_flags ROOT FLAGS N: /proc/kpageflags of a fake machine, one 64-bit word per page. */
+static void write_flags(const char *root, const uint64_t *flags, size_t n)
+{
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/proc/kpageflags", root);
+        FILE *f = fopen(path, "we");
+        if (!f || fwrite(flags, sizeof flags[0], n, f) != n || fclose(f) != 0) {
+                printf("Bail out! fake tree: cannot write %s: %s\n", path, strerror(errno));
+                exit(1);
+        }
+}
+
+/* Ranges for a gigantic page: aligned, in one zone, no unmovable page (kpageflags). */
+static void test_contig(void)
+{
+        char *root = fake_root_new();
+        vmm_ctx *ctx;
+        uint64_t n = 99;
+        enum { SLAB = 1 << 7, LRU = 1 << 5, BUDDY = 1 << 10, HEAD = 1 << 15, TAIL = 1 << 16, HUGE = 1 << 17,
+               NOPAGE = 1 << 20, PGTABLE = 1 << 26 };
+        const uint64_t RESERVED = UINT64_C(1) << 32;
+
+        fake_kernel(root, "6.18.0", "x86_64", "quiet", -1);
+        ctx = fake_ctx(root, 4096);
+        is_int(vmm_contig_ranges(ctx, 0, 2, &n), -ENOENT, "contig: no /proc/zoneinfo: -ENOENT");
+        /* Node 0: a zone of pages 1-32 (ranges of 4 pages: 4-7, 8-11, ..., 28-31),
+         * a zone of 40-47 (40-43, 44-47); node 1: 48-63, all free. */
+        fake_file(root, "proc/zoneinfo",
+                  "Node 0, zone    DMA32\n  pages free     3\n        spanned  32\n        present  32\n  start_pfn:           1\n"
+                  "Node 0, zone   Normal\n        spanned  8\n  start_pfn:           40\n"
+                  "Node 0, zone  Movable\n        spanned  0\n"
+                  "Node 1, zone   Normal\n        spanned  16\n  start_pfn:           48\n");
+        is_int(vmm_contig_ranges(ctx, 0, 2, &n), -ENOENT, "contig: no /proc/kpageflags: -ENOENT");
+        uint64_t f[64] = { 0 };
+        f[4] = BUDDY;                           /* 4-7: a free block: counts */
+        f[8] = LRU; f[9] = LRU; f[11] = LRU;    /* 8-11: movable and free pages: counts */
+        f[13] = SLAB;                           /* 12-15: slab: blocked */
+        f[19] = HEAD | SLAB; f[20] = TAIL;      /* 16-19 blocked by the head; 20-23 by its tail */
+        f[24] = HEAD | LRU; f[25] = TAIL; f[26] = TAIL; f[27] = TAIL;   /* 24-27: a THP: counts */
+        f[30] = PGTABLE;                        /* 28-31: a page table: blocked */
+        f[33] = RESERVED;                       /* 32-39 is outside both zones anyway */
+        f[41] = HUGE;                           /* 40-43: a hugetlb page: blocked */
+        f[47] = NOPAGE;                         /* 44-47: a hole: blocked */
+        write_flags(root, f, 64);
+        n = 99;
+        is_int(vmm_contig_ranges(ctx, 0, 2, &n), 0, "contig: node 0 read");
+        ok(n == 3, "contig: node 0 has 3 ranges of 4 pages (4-7 free, 8-11 movable, 24-27 a THP), the 6 others blocked (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 1, 2, &n), 0, "contig: node 1 read");
+        ok(n == 4, "contig: node 1's zone, 16 pages, is 4 ranges (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 1, 3, &n), 0, "contig: node 1, ranges of 8");
+        ok(n == 2, "contig: 2 ranges of 8 in 48-63 (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 1, 5, &n), 0, "contig: node 1, ranges of 32");
+        ok(n == 0, "contig: no aligned range of 32 inside 48-63 (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 2, 2, &n), -ENODATA, "contig: a node with no zone: -ENODATA");
+        is_int(vmm_contig_ranges(ctx, 0, 0, &n), -EINVAL, "contig: order 0 is no gigantic page: -EINVAL");
+        write_flags(root, f, 40);               /* the map ends inside node 0's Normal zone */
+        is_int(vmm_contig_ranges(ctx, 0, 2, &n), -EIO, "contig: a memory map shorter than the zones: -EIO");
+        vmm_ctx_free(ctx);
+        fake_root_free(root);
+}
+
 int main(void)
 {
         test_ctx();
@@ -519,5 +580,6 @@ int main(void)
         test_no_hugetlb();
         test_free();
         test_buddy();
+        test_contig();
         return tap_done();
 }

@@ -11,8 +11,8 @@
 #             a NUMA machine: MEMORY on every node, N/2 each, node by node until one falls short)
 #   hugevmd   hugevmctl set SIZE N, then wait --fail-fast; its forecast
 #             (set --dry-run) taken before growth
-#   limit     full compaction (vm.compact_memory), then writes of nr_hugepages
-#             until one gains nothing
+# and after it, in the same boot, the limit: full compaction (vm.compact_memory),
+# then writes of nr_hugepages until one gains nothing, on top of the tool's pages.
 # with vm.compact_unevictable_allowed=1 (short and full) and 0 (full only),
 # vm.compaction_proactiveness=0 (below).
 # One trial per boot (hugevm.trial=, below); run.sh boots one per tool, size
@@ -90,8 +90,8 @@ IFS=: read -r setting size tool <<EOT
 $trial
 EOT
 case "$setting:$size:$tool" in
-[01]:2048kB:limit|[01]:2048kB:sysfs|[01]:2048kB:hugeadm|[01]:2048kB:dpdk|[01]:2048kB:hugevmd) ;;
-[01]:1048576kB:limit|[01]:1048576kB:sysfs|[01]:1048576kB:hugeadm|[01]:1048576kB:dpdk|[01]:1048576kB:hugevmd) ;;
+[01]:2048kB:sysfs|[01]:2048kB:hugeadm|[01]:2048kB:dpdk|[01]:2048kB:hugevmd) ;;
+[01]:1048576kB:sysfs|[01]:1048576kB:hugeadm|[01]:1048576kB:dpdk|[01]:1048576kB:hugevmd) ;;
 *) echo "Bail out! hugevm.trial='$trial' is not UNEVICTABLE(0|1):SIZE(2048kB|1048576kB):TOOL"; exit 1 ;;
 esac
 echo "$setting" >/proc/sys/vm/compact_unevictable_allowed
@@ -110,15 +110,18 @@ before=$(( $(free_2m 0) + $(free_2m 1) ))
 ok "$([ $((before * 10)) -lt "$t2" ]; echo $?)" \
         "... $before free blocks of 2 MiB or more before the tool: under a tenth of the $t2 pages of 2 MiB the free memory holds"
 s0=$(date +%s)
-if [ "$tool" = limit ]; then got=$(limit "$size" "$want"); fc=-; else
-        fc=$(run_tool "$tool" "$size" "$want"); got=$(( $(nr 0 "$size") + $(nr 1 "$size") )); fi
+fc=$(run_tool "$tool" "$size" "$want")
+got=$(( $(nr 0 "$size") + $(nr 1 "$size") ))
 secs=$(( $(date +%s) - s0 ))
 say "unevictable=$setting $size $tool: $got of $want (node0 $(nr 0 "$size"), node1 $(nr 1 "$size")) in $secs s, forecast $fc"
 [ -s /tmp/tool.out ] && sed "s/^/hugevm-vm:   $tool: /" /tmp/tool.out >&2
 is "$(printf '%s' "$got" | tr -d 0-9)$([ "$got" -le "$want" ] && echo within)" within \
         "... $tool reached $got of $want pages of $size (a count, at most the target)"
+lim=$(limit "$size" "$want")
+say "unevictable=$setting $size: the limit of this boot, after $tool: $lim (node0 $(nr 0 "$size"), node1 $(nr 1 "$size"))"
+ok "$([ "$lim" -ge "$got" ] && [ "$lim" -le "$want" ]; echo $?)" "... the limit after it: $lim (at least the tool's, at most the target)"
 fragment_stop
 pools_zero
 is "$(nr 0 "$size") $(nr 1 "$size")" "0 0" "... the pools are empty again after the trial"
-echo "frag=$setting $size $tool $want $got $secs $fc" >/tmp/vm-data
+echo "frag=$setting $size $tool $want $got $secs $fc $lim" >/tmp/vm-data
 tap_done

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -536,6 +537,76 @@ static int kernel_install_line(const char *root, struct plan *pl, char **ret)
         return 0;
 }
 
+/* grub puts GRUB_CMDLINE_LINUX, then GRUB_CMDLINE_LINUX_DEFAULT (the plan at
+ * its end) on the line, and the kernel takes the first hugepages= of a size:
+ * one already set for a planned size in /etc/default/grub or another grub.d
+ * snippet would win over the plan. Says where; 1 if the file has any. */
+static int grub_file_conflicts(const char *path, const char *root, struct plan *pl)
+{
+        char *text = NULL;
+        int found = 0;
+        if (read_text(path, &text) < 0)
+                return 0;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                line += strspn(line, " \t");
+                const char *var = strncmp(line, "GRUB_CMDLINE_LINUX=", 19) == 0           ? "GRUB_CMDLINE_LINUX"
+                                  : strncmp(line, "GRUB_CMDLINE_LINUX_DEFAULT=", 27) == 0 ? "GRUB_CMDLINE_LINUX_DEFAULT"
+                                                                                           : NULL;
+                if (!var)
+                        continue;
+                char *value = strchr(line, '=') + 1;
+                for (char *c = value; *c; c++)
+                        if (*c == '\'' || *c == '"')
+                                *c = ' ';   /* the shell's quotes around the value, not the kernel's */
+                struct tok t[256];
+                size_t n = 0;
+                if (tokenize(value, t, 256, &n) < 0)
+                        continue;
+                uint64_t dflt = default_size_kb(t, n, root), kb;
+                bool sized = false;
+                for (size_t i = 0; i < n; i++) {
+                        bool clash = false;
+                        if (strcmp(t[i].name, "hugepagesz") == 0 && t[i].val) {
+                                sized = true;
+                                clash = memparse_kb(t[i].val, &kb) == 0 && plan_find(pl, kb);
+                        } else if (strcmp(t[i].name, "hugepages") == 0 && !sized)
+                                clash = plan_find(pl, dflt) != NULL;
+                        if (clash) {
+                                ctl_errorf("%s sets %s in %s: the kernel takes the first hugepages= of a size and grub"
+                                           " puts that before the plan, so the plan would be ignored; remove it there"
+                                           " and run boot-plan --apply again (nothing written)",
+                                           path, t[i].raw, var);
+                                found = 1;
+                        }
+                }
+                toks_free(t, n);
+        }
+        free(text);
+        return found;
+}
+
+/* /etc/default/grub, then every other .cfg in /etc/default/grub.d, as update-grub reads them. */
+static int grub_conflicts(const char *root, struct plan *pl)
+{
+        char path[PATH_MAX];
+        path_under(root, "etc/default/grub", path, sizeof path);
+        int found = grub_file_conflicts(path, root, pl);
+        path_under(root, "etc/default/grub.d", path, sizeof path);
+        DIR *d = opendir(path);
+        for (struct dirent *e; d && (e = readdir(d));) {
+                size_t l = strlen(e->d_name);
+                char *file = NULL;
+                if (l < 5 || strcmp(e->d_name + l - 4, ".cfg") != 0 || strcmp(e->d_name, "hugevm.cfg") == 0 ||
+                    e->d_name[0] == '.' || asprintf(&file, "%s/%s", path, e->d_name) < 0)
+                        continue;
+                found |= grub_file_conflicts(file, root, pl);
+                free(file);
+        }
+        if (d)
+                closedir(d);
+        return found;
+}
+
 static int apply(const char *root, struct plan *pl, bool json, json_object *jo)
 {
         enum loader loader;
@@ -545,6 +616,8 @@ static int apply(const char *root, struct plan *pl, bool json, json_object *jo)
         if (r < 0)
                 return EXIT_FAILURE;
         if (loader == LOADER_GRUB) {
+                if (grub_conflicts(root, pl))
+                        return EXIT_FAILURE;
                 path_under(root, GRUB_SNIPPET, path, sizeof path);
                 if (asprintf(&text,
                              "# hugevm: the HugeTLB pools hugevmd keeps, allocated at boot.\n"

@@ -42,13 +42,13 @@
 #define CHUNK 8192   /* entries per read: 64 KiB */
 
 /* Count the aligned ranges of 2^order pages in [start, end) with no page that
- * blocks; fd is /proc/kpageflags. */
-static int count_zone(int fd, uint64_t *buf, uint64_t start, uint64_t end, int order, uint64_t *count)
+ * blocks, until *count reaches max; fd is /proc/kpageflags. */
+static int count_zone(int fd, uint64_t *buf, uint64_t start, uint64_t end, int order, uint64_t max, uint64_t *count)
 {
         uint64_t span = UINT64_C(1) << order;
         uint64_t first = (start + span - 1) & ~(span - 1);
         bool head_blocks = false;   /* the last compound head seen blocks: so do its tails */
-        for (uint64_t r = first; r + span <= end; r += span) {
+        for (uint64_t r = first; r + span <= end && *count < max; r += span) {
                 bool blocked = false;
                 for (uint64_t pfn = r; pfn < r + span && !blocked;) {
                         size_t n = r + span - pfn < CHUNK ? (size_t)(r + span - pfn) : CHUNK;
@@ -75,11 +75,14 @@ static int count_zone(int fd, uint64_t *buf, uint64_t start, uint64_t end, int o
         return 0;
 }
 
-int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t *ret_count)
+int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t max, uint64_t *ret_count)
 {
         char zoneinfo[PATH_MAX], kpageflags[PATH_MAX];
         if (!ctx || node < 0 || order <= 0 || order >= 40 || !ret_count)
                 return -EINVAL;
+        *ret_count = 0;
+        if (max == 0)
+                return 0;
         int r = vmmi_path(ctx, zoneinfo, "/proc/zoneinfo");
         if (r == 0)
                 r = vmmi_path(ctx, kpageflags, "/proc/kpageflags");
@@ -102,7 +105,7 @@ int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t *ret_count)
         bool in_node = false, any = false;
         uint64_t spanned = 0, count = 0;
         r = 0;
-        while (r == 0 && fgets(line, sizeof line, f)) {
+        while (r == 0 && count < max && fgets(line, sizeof line, f)) {
                 unsigned n;
                 unsigned long long v;
                 int at = -1;
@@ -114,7 +117,7 @@ int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t *ret_count)
                 else if (in_node && sscanf(line, " start_pfn: %llu", &v) == 1) {
                         any = true;
                         if (spanned && v <= UINT64_MAX / sizeof(uint64_t) - spanned)
-                                r = count_zone(fd, buf, v, v + spanned, order, &count);
+                                r = count_zone(fd, buf, v, v + spanned, order, max, &count);
                 }
         }
         free(buf);

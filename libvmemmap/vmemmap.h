@@ -230,8 +230,10 @@ VMM_PUBLIC uint64_t vmm_buddy_obtainable(const struct vmm_buddy *b, int order);
  * could take for a gigantic page: inside one zone (/proc/zoneinfo), with no
  * page /proc/kpageflags shows as unmovable (slab, page table, reserved, hole,
  * hugetlb, offline, poisoned). An upper bound: kernel pages without flags look
- * free. Root only (kpageflags is 0400); -ENODATA: no zone on node. */
-VMM_PUBLIC int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t *ret_count);
+ * free. Counting stops at max (the scan reads 8 bytes per page: 2 MiB per GiB
+ * of memory, most of it in the ranges that are clean). Root only (kpageflags
+ * is 0400); -ENODATA: no zone on node. */
+VMM_PUBLIC int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t max, uint64_t *ret_count);
 /* Drop the clean page cache (write 1 to /proc/sys/vm/drop_caches): the
  * machine's, there is no per-node file. */
 VMM_PUBLIC int vmm_drop_caches(vmm_ctx *ctx);

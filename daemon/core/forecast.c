@@ -40,24 +40,30 @@ void forecast_read(struct core *core)
         }
 }
 
-/* Gigantic pages of order node n has room for (vmm_contig_ranges), read once
- * per read of the free lists; false when kpageflags cannot be read (not root). */
-static bool contig_ranges(struct core *core, unsigned n, int order, uint64_t *ret)
+/* Gigantic pages of order node n has room for, counted up to need
+ * (vmm_contig_ranges reads 2 MiB of kpageflags per GiB it scans, so it stops
+ * there); read at most once per read of the free lists unless a larger need
+ * comes. False when kpageflags cannot be read (not root). */
+static bool contig_ranges(struct core *core, unsigned n, int order, uint64_t need, uint64_t *ret)
 {
         struct forecast_mem *m = &core->fmem;
-        if (m->contig_order[n] != order) {
+        bool known = m->contig_order[n] == order &&
+                     (m->contig[n] < m->contig_max[n] || need <= m->contig_max[n]);   /* all counted, or enough */
+        if (!known) {
                 m->contig_order[n] = order;
+                m->contig_max[n] = need;
                 m->contig_mask &= ~(UINT64_C(1) << n);
-                if (vmm_contig_ranges(core->ctx, (int)n, order, &m->contig[n]) == 0)
+                if (vmm_contig_ranges(core->ctx, (int)n, order, need, &m->contig[n]) == 0)
                         m->contig_mask |= UINT64_C(1) << n;
         }
-        *ret = m->contig[n];
+        *ret = m->contig[n] < need ? m->contig[n] : need;
         return m->contig_mask & (UINT64_C(1) << n);
 }
 
-/* Pages of p's size node n can give now and after compaction. */
-static bool node_pages(struct core *core, const struct pool_rt *p, unsigned n, uint64_t *now, uint64_t *after,
-                       uint64_t *free_pages)
+/* Pages of p's size node n can give now and after compaction (gigantic
+ * pages: counted up to need). */
+static bool node_pages(struct core *core, const struct pool_rt *p, unsigned n, uint64_t need, uint64_t *now,
+                       uint64_t *after, uint64_t *free_pages)
 {
         const struct vmm_buddy *b = &core->fmem.node[n];
         if (!(core->fmem.read_mask & (UINT64_C(1) << n)))
@@ -91,7 +97,7 @@ static bool node_pages(struct core *core, const struct pool_rt *p, unsigned n, u
         /* Above the buddy orders no compaction helps: only ranges free of
          * unmovable pages can become a page. */
         uint64_t ranges;
-        if (order >= b->orders && contig_ranges(core, n, order, &ranges)) {
+        if (order >= b->orders && contig_ranges(core, n, order, need, &ranges)) {
                 if (*now > ranges)
                         *now = ranges;
                 if (*after > ranges)
@@ -112,7 +118,7 @@ void forecast_compute(struct core *core, const struct pool_rt *p, int node, uint
                 uint64_t a, b, c;
                 if (n >= 64 || (node >= 0 && (unsigned)node != n))
                         continue;
-                if (!node_pages(core, p, n, &a, &b, &c))
+                if (!node_pages(core, p, n, target > current ? target - current : 0, &a, &b, &c))
                         return;   /* a node unread: no forecast */
                 now += a;
                 after += b;

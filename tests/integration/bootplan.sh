@@ -78,6 +78,21 @@ ctl --root "$g" boot-plan --apply >"$tmp/out" 2>&1
 grep -q "^Already up to date: $g/etc/default/grub.d/hugevm.cfg" "$tmp/out"
 tap_ok $? "grub: a second --apply leaves the snippet alone" || sed 's/^/#   /' "$tmp/out"
 
+# A hugepages= for a planned size already on grub's line would come first and
+# win (the kernel takes the first): refused, where it is said, nothing written.
+before=$(cat "$g/etc/default/grub.d/hugevm.cfg")
+echo 'GRUB_CMDLINE_LINUX="console=ttyS0 hugepagesz=1G hugepages=2 hugepagesz=16G hugepages=1"' >>"$g/etc/default/grub"
+printf "GRUB_CMDLINE_LINUX_DEFAULT='quiet hugepages=128'\n" >"$g/etc/default/grub.d/50-cloudimg.cfg"
+ctl --root "$g" boot-plan --apply >/dev/null 2>"$tmp/err"
+tap_is $? 1 "grub: a planned size already in GRUB_CMDLINE_LINUX or a grub.d snippet: exit 1"
+grep -q "^hugevmctl: $g/etc/default/grub sets hugepagesz=1G in GRUB_CMDLINE_LINUX: the kernel takes the first hugepages= of a size" "$tmp/err"
+tap_ok $? "... naming /etc/default/grub, the parameter and the variable" || sed 's/^/#   /' "$tmp/err"
+grep -q "$g/etc/default/grub.d/50-cloudimg.cfg sets hugepages=128 in GRUB_CMDLINE_LINUX_DEFAULT" "$tmp/err"
+tap_ok $? "... and the snippet's default-size hugepages= (2M is the default size and planned)" || sed 's/^/#   /' "$tmp/err"
+tap_is "$(grep -c 16G "$tmp/err")" 0 "... but not hugepagesz=16G, which the plan leaves alone"
+tap_is "$(cat "$g/etc/default/grub.d/hugevm.cfg")" "$before" "... and the snippet is unchanged"
+sed -i '/hugepagesz=1G/d' "$g/etc/default/grub" && rm "$g/etc/default/grub.d/50-cloudimg.cfg"
+
 # ---- --apply: kernel-install (/etc/kernel/cmdline) ---------------------------
 k=$tmp/ki
 mkdir -p "$k/etc/kernel" "$k/proc" && cp "$root/proc/cmdline" "$k/proc/cmdline"

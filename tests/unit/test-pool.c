@@ -533,7 +533,7 @@ static void test_contig(void)
 
         fake_kernel(root, "6.18.0", "x86_64", "quiet", -1);
         ctx = fake_ctx(root, 4096);
-        is_int(vmm_contig_ranges(ctx, 0, 2, &n), -ENOENT, "contig: no /proc/zoneinfo: -ENOENT");
+        is_int(vmm_contig_ranges(ctx, 0, 2, UINT64_MAX, &n), -ENOENT, "contig: no /proc/zoneinfo: -ENOENT");
         /* Node 0: a zone of pages 1-32 (ranges of 4 pages: 4-7, 8-11, ..., 28-31),
          * a zone of 40-47 (40-43, 44-47); node 1: 48-63, all free. */
         fake_file(root, "proc/zoneinfo",
@@ -541,7 +541,7 @@ static void test_contig(void)
                   "Node 0, zone   Normal\n        spanned  8\n  start_pfn:           40\n"
                   "Node 0, zone  Movable\n        spanned  0\n"
                   "Node 1, zone   Normal\n        spanned  16\n  start_pfn:           48\n");
-        is_int(vmm_contig_ranges(ctx, 0, 2, &n), -ENOENT, "contig: no /proc/kpageflags: -ENOENT");
+        is_int(vmm_contig_ranges(ctx, 0, 2, UINT64_MAX, &n), -ENOENT, "contig: no /proc/kpageflags: -ENOENT");
         uint64_t f[64] = { 0 };
         f[4] = BUDDY;                           /* 4-7: a free block: counts */
         f[8] = LRU; f[9] = LRU; f[11] = LRU;    /* 8-11: movable and free pages: counts */
@@ -554,18 +554,22 @@ static void test_contig(void)
         f[47] = NOPAGE;                         /* 44-47: a hole: blocked */
         write_flags(root, f, 64);
         n = 99;
-        is_int(vmm_contig_ranges(ctx, 0, 2, &n), 0, "contig: node 0 read");
+        is_int(vmm_contig_ranges(ctx, 0, 2, UINT64_MAX, &n), 0, "contig: node 0 read");
         ok(n == 3, "contig: node 0 has 3 ranges of 4 pages (4-7 free, 8-11 movable, 24-27 a THP), the 6 others blocked (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 2, &n), 0, "contig: node 1 read");
+        is_int(vmm_contig_ranges(ctx, 1, 2, UINT64_MAX, &n), 0, "contig: node 1 read");
         ok(n == 4, "contig: node 1's zone, 16 pages, is 4 ranges (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 3, &n), 0, "contig: node 1, ranges of 8");
+        is_int(vmm_contig_ranges(ctx, 1, 3, UINT64_MAX, &n), 0, "contig: node 1, ranges of 8");
         ok(n == 2, "contig: 2 ranges of 8 in 48-63 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 5, &n), 0, "contig: node 1, ranges of 32");
+        is_int(vmm_contig_ranges(ctx, 1, 5, UINT64_MAX, &n), 0, "contig: node 1, ranges of 32");
         ok(n == 0, "contig: no aligned range of 32 inside 48-63 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 2, 2, &n), -ENODATA, "contig: a node with no zone: -ENODATA");
-        is_int(vmm_contig_ranges(ctx, 0, 0, &n), -EINVAL, "contig: order 0 is no gigantic page: -EINVAL");
+        is_int(vmm_contig_ranges(ctx, 0, 2, 2, &n), 0, "contig: node 0, counting up to 2");
+        ok(n == 2, "contig: stops at 2 (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 0, 2, 0, &n), 0, "contig: up to 0");
+        ok(n == 0, "contig: nothing counted when nothing is needed (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 2, 2, UINT64_MAX, &n), -ENODATA, "contig: a node with no zone: -ENODATA");
+        is_int(vmm_contig_ranges(ctx, 0, 0, UINT64_MAX, &n), -EINVAL, "contig: order 0 is no gigantic page: -EINVAL");
         write_flags(root, f, 40);               /* the map ends inside node 0's Normal zone */
-        is_int(vmm_contig_ranges(ctx, 0, 2, &n), -EIO, "contig: a memory map shorter than the zones: -EIO");
+        is_int(vmm_contig_ranges(ctx, 0, 2, UINT64_MAX, &n), -EIO, "contig: a memory map shorter than the zones: -EIO");
         vmm_ctx_free(ctx);
         fake_root_free(root);
 }

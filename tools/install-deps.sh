@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(build-essential autoconf automake libtool pkg-config
           libuv1-dev libjson-c-dev libsystemd-dev libhugetlbfs-dev libhugetlbfs-bin
           libinih-dev libmicrohttpd-dev libsmartcols-dev
-          systemd python3 python3-yaml socat util-linux prometheus strace curl
+          systemd python3 python3-yaml socat util-linux prometheus strace curl bash-completion
           valgrind clang libclang-rt-14-dev
           libfuse3-dev fuse3
           mmdebstrap cpio qemu-system-x86)   # the guest tier (tests/guest/run.sh)

@@ -43,3 +43,5 @@ TESTS += integration/bootplan.sh
 EXTRA_DIST += integration/bootplan.sh
 TESTS += integration/features.sh
 EXTRA_DIST += integration/features.sh
+TESTS += integration/completion.sh
+EXTRA_DIST += integration/completion.sh

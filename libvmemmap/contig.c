@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Ranges a gigantic page could come from. Pages above the buddy allocator's
- * largest order (1 GiB on x86-64) are taken by alloc_contig_pages(): an
- * aligned range inside one zone, whose pages it migrates away. What it cannot
- * migrate makes the range fail, and no compaction helps. /proc/kpageflags
+ * Ranges a page of a given order could come from. Pages above the buddy
+ * allocator's largest order (1 GiB on x86-64) are taken by
+ * alloc_contig_pages(): an aligned range inside one zone, whose pages it
+ * migrates away (mlocked ones too). What it cannot migrate makes the range
+ * fail, and no compaction helps. Smaller pages come from the free lists after
+ * compaction, which empties a block by migrating the same kinds of pages, and
+ * unevictable (mlocked) ones only with vm.compact_unevictable_allowed=1.
+ * /proc/kpageflags
  * shows most of that, page by page: slab (a compound slab's tail pages
  * through its head), page tables, reserved pages, holes, hugetlb pages,
  * offline and poisoned pages. It does not show a kernel page that carries no
@@ -28,6 +32,7 @@
 #define KPF_COMPOUND_HEAD 15
 #define KPF_COMPOUND_TAIL 16
 #define KPF_HUGE 17
+#define KPF_UNEVICTABLE 18
 #define KPF_HWPOISON 19
 #define KPF_NOPAGE 20
 #define KPF_OFFLINE 23
@@ -43,7 +48,8 @@
 
 /* Count the aligned ranges of 2^order pages in [start, end) with no page that
  * blocks, until *count reaches max; fd is /proc/kpageflags. */
-static int count_zone(int fd, uint64_t *buf, uint64_t start, uint64_t end, int order, uint64_t max, uint64_t *count)
+static int count_zone(int fd, uint64_t *buf, uint64_t start, uint64_t end, int order, uint64_t blocks, uint64_t max,
+                      uint64_t *count)
 {
         uint64_t span = UINT64_C(1) << order;
         uint64_t first = (start + span - 1) & ~(span - 1);
@@ -61,8 +67,8 @@ static int count_zone(int fd, uint64_t *buf, uint64_t start, uint64_t end, int o
                         for (size_t i = 0; i < n; i++) {
                                 uint64_t f = buf[i];
                                 if (f & (UINT64_C(1) << KPF_COMPOUND_HEAD))
-                                        head_blocks = (f & BLOCKS) != 0;
-                                if ((f & BLOCKS) || ((f & (UINT64_C(1) << KPF_COMPOUND_TAIL)) && head_blocks)) {
+                                        head_blocks = (f & blocks) != 0;
+                                if ((f & blocks) || ((f & (UINT64_C(1) << KPF_COMPOUND_TAIL)) && head_blocks)) {
                                         blocked = true;
                                         break;
                                 }
@@ -75,7 +81,7 @@ static int count_zone(int fd, uint64_t *buf, uint64_t start, uint64_t end, int o
         return 0;
 }
 
-int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t max, uint64_t *ret_count)
+int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool unevictable_blocks, uint64_t max, uint64_t *ret_count)
 {
         char zoneinfo[PATH_MAX], kpageflags[PATH_MAX];
         if (!ctx || node < 0 || order <= 0 || order >= 40 || !ret_count)
@@ -117,7 +123,9 @@ int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t max, uint64_t 
                 else if (in_node && sscanf(line, " start_pfn: %llu", &v) == 1) {
                         any = true;
                         if (spanned && v <= UINT64_MAX / sizeof(uint64_t) - spanned)
-                                r = count_zone(fd, buf, v, v + spanned, order, max, &count);
+                                r = count_zone(fd, buf, v, v + spanned, order,
+                                               BLOCKS | (unevictable_blocks ? UINT64_C(1) << KPF_UNEVICTABLE : 0), max,
+                                               &count);
                 }
         }
         free(buf);
@@ -129,4 +137,16 @@ int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t max, uint64_t 
                 return -ENODATA;
         *ret_count = count;
         return 0;
+}
+
+int vmm_compact_unevictable_allowed(vmm_ctx *ctx, bool *ret)
+{
+        char path[PATH_MAX];
+        uint64_t v;
+        int r = ctx && ret ? vmmi_path(ctx, path, "/proc/sys/vm/compact_unevictable_allowed") : -EINVAL;
+        if (r == 0)
+                r = vmmi_read_u64(path, &v);
+        if (r == 0)
+                *ret = v != 0;
+        return r;
 }

@@ -226,14 +226,18 @@ VMM_PUBLIC int vmm_buddy_read(vmm_ctx *ctx, int node, struct vmm_buddy *ret);
 /* Blocks of order that the free lists give now, without compaction: the sum
  * over k >= order of free_blocks[k] << (k - order). */
 VMM_PUBLIC uint64_t vmm_buddy_obtainable(const struct vmm_buddy *b, int order);
-/* Aligned ranges of 2^order base pages on node that alloc_contig_pages()
- * could take for a gigantic page: inside one zone (/proc/zoneinfo), with no
- * page /proc/kpageflags shows as unmovable (slab, page table, reserved, hole,
- * hugetlb, offline, poisoned). An upper bound: kernel pages without flags look
- * free. Counting stops at max (the scan reads 8 bytes per page: 2 MiB per GiB
- * of memory, most of it in the ranges that are clean). Root only (kpageflags
- * is 0400); -ENODATA: no zone on node. */
-VMM_PUBLIC int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, uint64_t max, uint64_t *ret_count);
+/* Aligned ranges of 2^order base pages on node that could become a page of
+ * that order: inside one zone (/proc/zoneinfo), with no page /proc/kpageflags
+ * shows as unmovable (slab, page table, reserved, hole, hugetlb, offline,
+ * poisoned; unevictable too with unevictable_blocks, what compaction does
+ * under vm.compact_unevictable_allowed=0; alloc_contig_pages, for gigantic
+ * pages, moves them). An upper bound: kernel pages without flags look free.
+ * Counting stops at max (the scan reads 8 bytes per page: 2 MiB per GiB of
+ * memory). Root only (kpageflags is 0400); -ENODATA: no zone on node. */
+VMM_PUBLIC int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool unevictable_blocks, uint64_t max,
+                                 uint64_t *ret_count);
+/* vm.compact_unevictable_allowed: whether compaction moves mlocked pages. */
+VMM_PUBLIC int vmm_compact_unevictable_allowed(vmm_ctx *ctx, bool *ret);
 /* Drop the clean page cache (write 1 to /proc/sys/vm/drop_caches): the
  * machine's, there is no per-node file. */
 VMM_PUBLIC int vmm_drop_caches(vmm_ctx *ctx);

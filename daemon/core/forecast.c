@@ -28,6 +28,9 @@ void forecast_read(struct core *core)
         m->read_mask = 0;
         m->contig_mask = 0;
         memset(m->contig_order, 0, sizeof m->contig_order);
+        bool allowed = true;   /* the kernel's default; unreadable (before 5.7): moved */
+        vmm_compact_unevictable_allowed(core->ctx, &allowed);
+        m->unevictable_pinned = !allowed;
         for (size_t k = 0; k < core->n_nodes; k++) {
                 unsigned n = core->nodes[k];
                 if (n >= 64)
@@ -53,7 +56,9 @@ static bool contig_ranges(struct core *core, unsigned n, int order, uint64_t nee
                 m->contig_order[n] = order;
                 m->contig_max[n] = need;
                 m->contig_mask &= ~(UINT64_C(1) << n);
-                if (vmm_contig_ranges(core->ctx, (int)n, order, need, &m->contig[n]) == 0)
+                /* alloc_contig_pages moves mlocked pages whatever the sysctl says; compaction does not. */
+                bool gigantic = order >= m->node[n].orders;
+                if (vmm_contig_ranges(core->ctx, (int)n, order, !gigantic && m->unevictable_pinned, need, &m->contig[n]) == 0)
                         m->contig_mask |= UINT64_C(1) << n;
         }
         *ret = m->contig[n] < need ? m->contig[n] : need;
@@ -95,9 +100,11 @@ static bool node_pages(struct core *core, const struct pool_rt *p, unsigned n, u
         }
         *after = limit_kb / p->size_kb > *now ? limit_kb / p->size_kb : *now;
         /* Above the buddy orders no compaction helps: only ranges free of
-         * unmovable pages can become a page. */
+         * unmovable pages can become a page. Below, mlocked pages that
+         * compaction may not move (vm.compact_unevictable_allowed=0) keep
+         * their blocks: counted only then, the scan costs. */
         uint64_t ranges;
-        if (order >= b->orders && contig_ranges(core, n, order, need, &ranges)) {
+        if ((order >= b->orders || core->fmem.unevictable_pinned) && contig_ranges(core, n, order, need, &ranges)) {
                 if (*now > ranges)
                         *now = ranges;
                 if (*after > ranges)

@@ -28,6 +28,7 @@ struct forecast_mem {
         uint64_t contig[64], contig_max[64];
         int contig_order[64];  /* 0: not read since the lists were */
         uint64_t contig_mask;  /* nodes whose count is known */
+        bool unevictable_pinned; /* vm.compact_unevictable_allowed=0: compaction leaves mlocked pages */
 };
 
 struct core;

@@ -528,12 +528,12 @@ static void test_contig(void)
         vmm_ctx *ctx;
         uint64_t n = 99;
         enum { SLAB = 1 << 7, LRU = 1 << 5, BUDDY = 1 << 10, HEAD = 1 << 15, TAIL = 1 << 16, HUGE = 1 << 17,
-               NOPAGE = 1 << 20, PGTABLE = 1 << 26 };
+               UNEVICTABLE = 1 << 18, NOPAGE = 1 << 20, PGTABLE = 1 << 26 };
         const uint64_t RESERVED = UINT64_C(1) << 32;
 
         fake_kernel(root, "6.18.0", "x86_64", "quiet", -1);
         ctx = fake_ctx(root, 4096);
-        is_int(vmm_contig_ranges(ctx, 0, 2, UINT64_MAX, &n), -ENOENT, "contig: no /proc/zoneinfo: -ENOENT");
+        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), -ENOENT, "contig: no /proc/zoneinfo: -ENOENT");
         /* Node 0: a zone of pages 1-32 (ranges of 4 pages: 4-7, 8-11, ..., 28-31),
          * a zone of 40-47 (40-43, 44-47); node 1: 48-63, all free. */
         fake_file(root, "proc/zoneinfo",
@@ -541,7 +541,7 @@ static void test_contig(void)
                   "Node 0, zone   Normal\n        spanned  8\n  start_pfn:           40\n"
                   "Node 0, zone  Movable\n        spanned  0\n"
                   "Node 1, zone   Normal\n        spanned  16\n  start_pfn:           48\n");
-        is_int(vmm_contig_ranges(ctx, 0, 2, UINT64_MAX, &n), -ENOENT, "contig: no /proc/kpageflags: -ENOENT");
+        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), -ENOENT, "contig: no /proc/kpageflags: -ENOENT");
         uint64_t f[64] = { 0 };
         f[4] = BUDDY;                           /* 4-7: a free block: counts */
         f[8] = LRU; f[9] = LRU; f[11] = LRU;    /* 8-11: movable and free pages: counts */
@@ -554,22 +554,35 @@ static void test_contig(void)
         f[47] = NOPAGE;                         /* 44-47: a hole: blocked */
         write_flags(root, f, 64);
         n = 99;
-        is_int(vmm_contig_ranges(ctx, 0, 2, UINT64_MAX, &n), 0, "contig: node 0 read");
+        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), 0, "contig: node 0 read");
         ok(n == 3, "contig: node 0 has 3 ranges of 4 pages (4-7 free, 8-11 movable, 24-27 a THP), the 6 others blocked (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 2, UINT64_MAX, &n), 0, "contig: node 1 read");
+        is_int(vmm_contig_ranges(ctx, 1, 2, false, UINT64_MAX, &n), 0, "contig: node 1 read");
         ok(n == 4, "contig: node 1's zone, 16 pages, is 4 ranges (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 3, UINT64_MAX, &n), 0, "contig: node 1, ranges of 8");
+        is_int(vmm_contig_ranges(ctx, 1, 3, false, UINT64_MAX, &n), 0, "contig: node 1, ranges of 8");
         ok(n == 2, "contig: 2 ranges of 8 in 48-63 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 5, UINT64_MAX, &n), 0, "contig: node 1, ranges of 32");
+        is_int(vmm_contig_ranges(ctx, 1, 5, false, UINT64_MAX, &n), 0, "contig: node 1, ranges of 32");
         ok(n == 0, "contig: no aligned range of 32 inside 48-63 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 0, 2, 2, &n), 0, "contig: node 0, counting up to 2");
+        f[5] = LRU | UNEVICTABLE;               /* 4-7 now holds a mlocked page */
+        write_flags(root, f, 64);
+        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), 0, "contig: unevictable movable");
+        ok(n == 3, "contig: a mlocked page blocks nothing when it may be moved (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), 0, "contig: unevictable blocking");
+        ok(n == 2, "contig: ... and blocks its range when it may not (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 0, 2, false, 2, &n), 0, "contig: node 0, counting up to 2");
         ok(n == 2, "contig: stops at 2 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 0, 2, 0, &n), 0, "contig: up to 0");
+        is_int(vmm_contig_ranges(ctx, 0, 2, false, 0, &n), 0, "contig: up to 0");
         ok(n == 0, "contig: nothing counted when nothing is needed (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 2, 2, UINT64_MAX, &n), -ENODATA, "contig: a node with no zone: -ENODATA");
-        is_int(vmm_contig_ranges(ctx, 0, 0, UINT64_MAX, &n), -EINVAL, "contig: order 0 is no gigantic page: -EINVAL");
+        is_int(vmm_contig_ranges(ctx, 2, 2, false, UINT64_MAX, &n), -ENODATA, "contig: a node with no zone: -ENODATA");
+        bool allowed = false;
+        is_int(vmm_compact_unevictable_allowed(ctx, &allowed), -ENOENT, "compact_unevictable_allowed: no file, -ENOENT");
+        fake_file(root, "proc/sys/vm/compact_unevictable_allowed", "0\n");
+        allowed = true;
+        ok(vmm_compact_unevictable_allowed(ctx, &allowed) == 0 && !allowed, "compact_unevictable_allowed: 0 read");
+        fake_file(root, "proc/sys/vm/compact_unevictable_allowed", "1\n");
+        ok(vmm_compact_unevictable_allowed(ctx, &allowed) == 0 && allowed, "compact_unevictable_allowed: 1 read");
+        is_int(vmm_contig_ranges(ctx, 0, 0, false, UINT64_MAX, &n), -EINVAL, "contig: order 0 is no gigantic page: -EINVAL");
         write_flags(root, f, 40);               /* the map ends inside node 0's Normal zone */
-        is_int(vmm_contig_ranges(ctx, 0, 2, UINT64_MAX, &n), -EIO, "contig: a memory map shorter than the zones: -EIO");
+        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), -EIO, "contig: a memory map shorter than the zones: -EIO");
         vmm_ctx_free(ctx);
         fake_root_free(root);
 }

@@ -227,15 +227,16 @@ VMM_PUBLIC int vmm_buddy_read(vmm_ctx *ctx, int node, struct vmm_buddy *ret);
  * over k >= order of free_blocks[k] << (k - order). */
 VMM_PUBLIC uint64_t vmm_buddy_obtainable(const struct vmm_buddy *b, int order);
 /* Aligned ranges of 2^order base pages on node that could become a page of
- * that order: inside one zone (/proc/zoneinfo), with no page /proc/kpageflags
- * shows as unmovable (slab, page table, reserved, hole, hugetlb, offline,
- * poisoned; unevictable too with unevictable_blocks, what compaction does
- * under vm.compact_unevictable_allowed=0; alloc_contig_pages, for gigantic
- * pages, moves them). An upper bound: kernel pages without flags look free.
- * Counting stops at max (the scan reads 8 bytes per page: 2 MiB per GiB of
- * memory). Root only (kpageflags is 0400); -ENODATA: no zone on node. */
-VMM_PUBLIC int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool unevictable_blocks, uint64_t max,
-                                 uint64_t *ret_count);
+ * that order, from /proc/zoneinfo (inside one zone; for a gigantic page not
+ * ZONE_MOVABLE) and /proc/kpageflags: no page in the range is slab, a page
+ * table, reserved, a hole, offline or poisoned, the range is not all hugetlb
+ * (a page of the pool already), and, unless gigantic (alloc_contig_pages moves
+ * them) or vm.compact_unevictable_allowed=1, no page is mlocked. An upper
+ * bound: kernel pages without flags look free. Counting stops at max, and the
+ * scan at VMM_CONTIG_SCAN_MAX pages read (8 bytes each); the ranges left then
+ * count unread. Root only (kpageflags is 0400); -ENODATA: no zone on node. */
+#define VMM_CONTIG_SCAN_MAX (UINT64_C(1) << 22)   /* 16 GiB of 4 KiB pages: 32 MiB read, ~150 ms */
+VMM_PUBLIC int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool gigantic, uint64_t max, uint64_t *ret_count);
 /* vm.compact_unevictable_allowed: whether compaction moves mlocked pages. */
 VMM_PUBLIC int vmm_compact_unevictable_allowed(vmm_ctx *ctx, bool *ret);
 /* Drop the clean page cache (write 1 to /proc/sys/vm/drop_caches): the

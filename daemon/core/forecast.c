@@ -43,11 +43,21 @@ void forecast_read(struct core *core)
         }
 }
 
-/* Gigantic pages of order node n has room for, counted up to need
- * (vmm_contig_ranges reads 2 MiB of kpageflags per GiB it scans, so it stops
- * there); read at most once per read of the free lists unless a larger need
- * comes. False when kpageflags cannot be read (not root). */
-static bool contig_ranges(struct core *core, unsigned n, int order, uint64_t need, uint64_t *ret)
+/* The buddy order of a page size: 9 for 2 MiB on 4 KiB pages. */
+static int size_order(uint64_t size_kb, uint64_t base_kb)
+{
+        int order = 0;
+        while ((base_kb << order) < size_kb && order < 63)
+                order++;
+        return order;
+}
+
+/* Pages of order (gigantic: above the buddy orders) node n has ranges for,
+ * counted up to need (vmm_contig_ranges reads 2 MiB of kpageflags per GiB it
+ * scans, so it stops there); read at most once per read of the free lists
+ * unless another order or a larger need comes. False when kpageflags cannot
+ * be read (not root). */
+static bool contig_ranges(struct core *core, unsigned n, int order, bool gigantic, uint64_t need, uint64_t *ret)
 {
         struct forecast_mem *m = &core->fmem;
         bool known = m->contig_order[n] == order &&
@@ -56,9 +66,7 @@ static bool contig_ranges(struct core *core, unsigned n, int order, uint64_t nee
                 m->contig_order[n] = order;
                 m->contig_max[n] = need;
                 m->contig_mask &= ~(UINT64_C(1) << n);
-                /* alloc_contig_pages moves mlocked pages whatever the sysctl says; compaction does not. */
-                bool gigantic = order >= m->node[n].orders;
-                if (vmm_contig_ranges(core->ctx, (int)n, order, !gigantic && m->unevictable_pinned, need, &m->contig[n]) == 0)
+                if (vmm_contig_ranges(core->ctx, (int)n, order, gigantic, need, &m->contig[n]) == 0)
                         m->contig_mask |= UINT64_C(1) << n;
         }
         *ret = m->contig[n] < need ? m->contig[n] : need;
@@ -80,10 +88,9 @@ static bool node_pages(struct core *core, const struct pool_rt *p, unsigned n, u
         uint64_t base_kb = core->kernel.page_size / 1024;
         if (!base_kb)
                 base_kb = 4;
-        int order = 0;
-        while ((base_kb << order) < p->size_kb && order < 63)
-                order++;
-        if (order < b->orders)
+        int order = size_order(p->size_kb, base_kb);
+        bool gigantic = order >= b->orders;
+        if (!gigantic)
                 *now = vmm_buddy_obtainable(b, order);
         else {
                 int top = b->orders - 1;
@@ -104,7 +111,7 @@ static bool node_pages(struct core *core, const struct pool_rt *p, unsigned n, u
          * compaction may not move (vm.compact_unevictable_allowed=0) keep
          * their blocks: counted only then, the scan costs. */
         uint64_t ranges;
-        if ((order >= b->orders || core->fmem.unevictable_pinned) && contig_ranges(core, n, order, need, &ranges)) {
+        if ((gigantic || core->fmem.unevictable_pinned) && contig_ranges(core, n, order, gigantic, need, &ranges)) {
                 if (*now > ranges)
                         *now = ranges;
                 if (*after > ranges)
@@ -203,9 +210,7 @@ uint64_t forecast_pages_now(vmm_ctx *ctx, int node, uint64_t size_kb, uint64_t b
         struct vmm_buddy b;
         if (vmm_buddy_read(ctx, node, &b) < 0 || !base_kb)
                 return UINT64_MAX;
-        int order = 0;
-        while ((base_kb << order) < size_kb && order < 63)
-                order++;
+        int order = size_order(size_kb, base_kb);
         if (order < b.orders)
                 return vmm_buddy_obtainable(&b, order);
         return b.free_kb / size_kb;

@@ -22,9 +22,10 @@ struct forecast {
 struct forecast_mem {
         struct vmm_buddy node[64];
         uint64_t read_mask;    /* nodes read */
-        /* Gigantic pages: ranges alloc_contig_pages could take (vmm_contig_ranges),
-         * per node for one order, counted up to contig_max, read when first
-         * needed after each read of the lists. */
+        /* Ranges that could become a page (vmm_contig_ranges): gigantic pages,
+         * and smaller ones while compaction leaves mlocked pages; per node for
+         * one order, counted up to contig_max, read when first needed after
+         * each read of the lists. */
         uint64_t contig[64], contig_max[64];
         int contig_order[64];  /* 0: not read since the lists were */
         uint64_t contig_mask;  /* nodes whose count is known */

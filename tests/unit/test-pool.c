@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -521,7 +522,7 @@ static void write_flags(const char *root, const uint64_t *flags, size_t n)
         }
 }
 
-/* Ranges for a gigantic page: aligned, in one zone, no unmovable page (kpageflags). */
+/* Ranges that could become a page: aligned, in one zone, no unmovable page (kpageflags). */
 static void test_contig(void)
 {
         char *root = fake_root_new();
@@ -529,60 +530,75 @@ static void test_contig(void)
         uint64_t n = 99;
         enum { SLAB = 1 << 7, LRU = 1 << 5, BUDDY = 1 << 10, HEAD = 1 << 15, TAIL = 1 << 16, HUGE = 1 << 17,
                UNEVICTABLE = 1 << 18, NOPAGE = 1 << 20, PGTABLE = 1 << 26 };
-        const uint64_t RESERVED = UINT64_C(1) << 32;
 
         fake_kernel(root, "6.18.0", "x86_64", "quiet", -1);
         ctx = fake_ctx(root, 4096);
-        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), -ENOENT, "contig: no /proc/zoneinfo: -ENOENT");
-        /* Node 0: a zone of pages 1-32 (ranges of 4 pages: 4-7, 8-11, ..., 28-31),
-         * a zone of 40-47 (40-43, 44-47); node 1: 48-63, all free. */
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), -ENOENT, "contig: no /proc/zoneinfo: -ENOENT");
+        /* Node 0: pages 1-32 (ranges of 4: 4-7 ... 28-31), 40-47 and a Movable
+         * zone 64-71; node 1: 48-63. */
         fake_file(root, "proc/zoneinfo",
                   "Node 0, zone    DMA32\n  pages free     3\n        spanned  32\n        present  32\n  start_pfn:           1\n"
                   "Node 0, zone   Normal\n        spanned  8\n  start_pfn:           40\n"
-                  "Node 0, zone  Movable\n        spanned  0\n"
+                  "Node 0, zone  Movable\n        spanned  8\n  start_pfn:           64\n"
                   "Node 1, zone   Normal\n        spanned  16\n  start_pfn:           48\n");
-        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), -ENOENT, "contig: no /proc/kpageflags: -ENOENT");
-        uint64_t f[64] = { 0 };
-        f[4] = BUDDY;                           /* 4-7: a free block: counts */
-        f[8] = LRU; f[9] = LRU; f[11] = LRU;    /* 8-11: movable and free pages: counts */
-        f[13] = SLAB;                           /* 12-15: slab: blocked */
-        f[19] = HEAD | SLAB; f[20] = TAIL;      /* 16-19 blocked by the head; 20-23 by its tail */
-        f[24] = HEAD | LRU; f[25] = TAIL; f[26] = TAIL; f[27] = TAIL;   /* 24-27: a THP: counts */
-        f[30] = PGTABLE;                        /* 28-31: a page table: blocked */
-        f[33] = RESERVED;                       /* 32-39 is outside both zones anyway */
-        f[41] = HUGE;                           /* 40-43: a hugetlb page: blocked */
-        f[47] = NOPAGE;                         /* 44-47: a hole: blocked */
-        write_flags(root, f, 64);
-        n = 99;
-        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), 0, "contig: node 0 read");
-        ok(n == 3, "contig: node 0 has 3 ranges of 4 pages (4-7 free, 8-11 movable, 24-27 a THP), the 6 others blocked (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 2, false, UINT64_MAX, &n), 0, "contig: node 1 read");
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), -ENOENT, "contig: no /proc/kpageflags: -ENOENT");
+        uint64_t f[72] = { 0 };
+        f[4] = BUDDY;                                     /* 4-7: free: counts */
+        f[8] = LRU; f[9] = LRU; f[11] = LRU;              /* 8-11: movable and free: counts */
+        f[13] = SLAB;                                     /* 12-15: blocked */
+        f[16] = HEAD | SLAB; f[17] = f[18] = f[19] = TAIL; /* 16-19: a slab of 4 pages: blocked */
+        f[20] = HEAD | HUGE; f[21] = f[22] = f[23] = TAIL | HUGE;   /* 20-23: a hugetlb page of the order: not counted */
+        f[24] = HEAD | LRU; f[25] = f[26] = f[27] = TAIL; /* 24-27: a THP: counts */
+        f[30] = PGTABLE;                                  /* 28-31: blocked */
+        f[40] = HEAD | HUGE; f[41] = TAIL | HUGE;         /* 40-43: a smaller hugetlb page and free pages: counts */
+        f[47] = NOPAGE;                                   /* 44-47: a hole: blocked */
+        write_flags(root, f, 72);
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), 0, "contig: node 0, gigantic");
+        ok(n == 4, "contig: 4 ranges (4-7 free, 8-11 movable, 24-27 a THP, 40-43 a smaller hugetlb page), not ZONE_MOVABLE (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), 0, "contig: node 0, by compaction");
+        ok(n == 6, "contig: by compaction ZONE_MOVABLE's 2 ranges count too (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 1, 2, true, UINT64_MAX, &n), 0, "contig: node 1");
         ok(n == 4, "contig: node 1's zone, 16 pages, is 4 ranges (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 3, false, UINT64_MAX, &n), 0, "contig: node 1, ranges of 8");
+        is_int(vmm_contig_ranges(ctx, 1, 3, true, UINT64_MAX, &n), 0, "contig: node 1, ranges of 8");
         ok(n == 2, "contig: 2 ranges of 8 in 48-63 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 5, false, UINT64_MAX, &n), 0, "contig: node 1, ranges of 32");
+        is_int(vmm_contig_ranges(ctx, 1, 5, true, UINT64_MAX, &n), 0, "contig: node 1, ranges of 32");
         ok(n == 0, "contig: no aligned range of 32 inside 48-63 (%" PRIu64 ")", n);
-        f[5] = LRU | UNEVICTABLE;               /* 4-7 now holds a mlocked page */
-        write_flags(root, f, 64);
-        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), 0, "contig: unevictable movable");
-        ok(n == 3, "contig: a mlocked page blocks nothing when it may be moved (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), 0, "contig: unevictable blocking");
-        ok(n == 2, "contig: ... and blocks its range when it may not (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 0, 2, false, 2, &n), 0, "contig: node 0, counting up to 2");
-        ok(n == 2, "contig: stops at 2 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 0, 2, false, 0, &n), 0, "contig: up to 0");
-        ok(n == 0, "contig: nothing counted when nothing is needed (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 2, 2, false, UINT64_MAX, &n), -ENODATA, "contig: a node with no zone: -ENODATA");
-        bool allowed = false;
-        is_int(vmm_compact_unevictable_allowed(ctx, &allowed), -ENOENT, "compact_unevictable_allowed: no file, -ENOENT");
-        fake_file(root, "proc/sys/vm/compact_unevictable_allowed", "0\n");
-        allowed = true;
-        ok(vmm_compact_unevictable_allowed(ctx, &allowed) == 0 && !allowed, "compact_unevictable_allowed: 0 read");
+        f[5] = LRU | UNEVICTABLE;                         /* 4-7 now holds a mlocked page */
+        write_flags(root, f, 72);
         fake_file(root, "proc/sys/vm/compact_unevictable_allowed", "1\n");
-        ok(vmm_compact_unevictable_allowed(ctx, &allowed) == 0 && allowed, "compact_unevictable_allowed: 1 read");
-        is_int(vmm_contig_ranges(ctx, 0, 0, false, UINT64_MAX, &n), -EINVAL, "contig: order 0 is no gigantic page: -EINVAL");
-        write_flags(root, f, 40);               /* the map ends inside node 0's Normal zone */
-        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), -EIO, "contig: a memory map shorter than the zones: -EIO");
+        ok(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n) == 0 && n == 6,
+           "contig: compaction that moves mlocked pages: still 6 (%" PRIu64 ")", n);
+        fake_file(root, "proc/sys/vm/compact_unevictable_allowed", "0\n");
+        ok(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n) == 0 && n == 5,
+           "contig: compaction_unevictable_allowed=0: the mlocked page blocks its range, 5 (%" PRIu64 ")", n);
+        ok(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n) == 0 && n == 4,
+           "contig: gigantic pages move mlocked pages whatever the sysctl: 4 (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, 2, &n), 0, "contig: node 0, counting up to 2");
+        ok(n == 2, "contig: stops at 2 (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, 0, &n), 0, "contig: up to 0");
+        ok(n == 0, "contig: nothing counted when nothing is needed (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 2, 2, true, UINT64_MAX, &n), -ENODATA, "contig: a node with no zone: -ENODATA");
+        is_int(vmm_contig_ranges(ctx, 0, 0, true, UINT64_MAX, &n), -EINVAL, "contig: order 0: -EINVAL");
+        write_flags(root, f, 44);                         /* the map ends inside node 0's Normal zone */
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), -EIO, "contig: a memory map shorter than the zones: -EIO");
+
+        /* The scan budget: a zone of 8 ranges of 2^20 pages (a sparse map of 8M
+         * pages); a slab page in range 1 (read, blocked) and in ranges 5-7
+         * (past the budget of 2^22 pages: counted unread). */
+        fake_file(root, "proc/zoneinfo", "Node 0, zone   Normal\n        spanned  8388608\n  start_pfn:           0\n");
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/proc/kpageflags", root);
+        int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        uint64_t slab = SLAB;
+        bool made = fd >= 0 && ftruncate(fd, (off_t)(8388608 * sizeof slab)) == 0;
+        for (uint64_t r = 1; made && r < 8; r += (r == 1 ? 4 : 1))
+                made = pwrite(fd, &slab, sizeof slab, (off_t)((r << 20) * sizeof slab)) == sizeof slab;
+        if (fd >= 0)
+                close(fd);
+        ok(made, "contig: a sparse memory map of 8M pages");
+        ok(VMM_CONTIG_SCAN_MAX == (UINT64_C(1) << 22), "contig: the budget is 2^22 pages");
+        ok(vmm_contig_ranges(ctx, 0, 20, true, UINT64_MAX, &n) == 0 && n == 7,
+           "contig: range 1 read and blocked, ranges 4-7 past the budget counted unread: 7 (%" PRIu64 ")", n);
         vmm_ctx_free(ctx);
         fake_root_free(root);
 }

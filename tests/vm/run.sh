@@ -246,10 +246,9 @@ boot() {
 
 # ---- One boot, reported -------------------------------------------------------
 # run_boot NAME APPEND: boot once with hugevm.stage=NAME (init runs
-# /vm/NAME.sh); its TAP joins $tap_all, renumbered after the boots before it,
-# and its "HUGEVM-DATA key=value" lines go to $work/data.NAME. Returns 1 (and
-# says why) if the boot failed: a case, its plan, its end.
-tap_all=
+# /vm/NAME.sh); its TAP is printed renumbered after the boots before it, and
+# its "HUGEVM-DATA key=value" lines go to $work/data.NAME. Returns 1 (and says
+# why in $stage_why) if the boot failed: a case, its plan, its end.
 n_all=0 n_failed_all=0 n_skipped_all=0
 run_boot() {
         local name=$1 append="$2 hugevm.stage=$1"

@@ -98,10 +98,11 @@ static int count_zone(struct scan *s, uint64_t start, uint64_t end, int order, u
         return 0;
 }
 
-int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool gigantic, uint64_t max, uint64_t *ret_count)
+int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool gigantic, uint64_t max, uint64_t *budget,
+                      uint64_t *ret_count)
 {
         char zoneinfo[PATH_MAX], kpageflags[PATH_MAX];
-        if (!ctx || node < 0 || order <= 0 || order >= 40 || !ret_count)
+        if (!ctx || node < 0 || order <= 0 || order >= 40 || !budget || !ret_count)
                 return -EINVAL;
         *ret_count = 0;
         if (max == 0)
@@ -111,7 +112,7 @@ int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool gigantic, uint64_t
         bool allowed = true;
         if (!gigantic && vmm_compact_unevictable_allowed(ctx, &allowed) < 0)
                 allowed = true;
-        struct scan s = { .fd = -1, .blocks = BLOCKS | (allowed ? 0 : BIT(KPF_UNEVICTABLE)), .budget = VMM_CONTIG_SCAN_MAX };
+        struct scan s = { .fd = -1, .blocks = BLOCKS | (allowed ? 0 : BIT(KPF_UNEVICTABLE)), .budget = *budget };
         int r = vmmi_path(ctx, zoneinfo, "/proc/zoneinfo");
         if (r == 0)
                 r = vmmi_path(ctx, kpageflags, "/proc/kpageflags");
@@ -153,6 +154,7 @@ int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool gigantic, uint64_t
         free(s.buf);
         close(s.fd);
         fclose(f);
+        *budget = s.budget;
         if (r < 0)
                 return r;
         if (!any)

@@ -233,10 +233,11 @@ VMM_PUBLIC uint64_t vmm_buddy_obtainable(const struct vmm_buddy *b, int order);
  * (a page of the pool already), and, unless gigantic (alloc_contig_pages moves
  * them) or vm.compact_unevictable_allowed=1, no page is mlocked. An upper
  * bound: kernel pages without flags look free. Counting stops at max, and the
- * scan at VMM_CONTIG_SCAN_MAX pages read (8 bytes each); the ranges left then
+ * scan when *budget pages have been read (8 bytes each; *budget is lowered by
+ * what was read, so one budget can span several calls); the ranges left then
  * count unread. Root only (kpageflags is 0400); -ENODATA: no zone on node. */
-#define VMM_CONTIG_SCAN_MAX (UINT64_C(1) << 22)   /* 16 GiB of 4 KiB pages: 32 MiB read, ~150 ms */
-VMM_PUBLIC int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool gigantic, uint64_t max, uint64_t *ret_count);
+VMM_PUBLIC int vmm_contig_ranges(vmm_ctx *ctx, int node, int order, bool gigantic, uint64_t max, uint64_t *budget,
+                                 uint64_t *ret_count);
 /* vm.compact_unevictable_allowed: whether compaction moves mlocked pages. */
 VMM_PUBLIC int vmm_compact_unevictable_allowed(vmm_ctx *ctx, bool *ret);
 /* Drop the clean page cache (write 1 to /proc/sys/vm/drop_caches): the

@@ -30,6 +30,7 @@ struct forecast_mem {
         int contig_order[64];  /* 0: not read since the lists were */
         uint64_t contig_mask;  /* nodes whose count is known */
         bool unevictable_pinned; /* vm.compact_unevictable_allowed=0: compaction leaves mlocked pages */
+        uint64_t contig_budget; /* kpageflags entries the scans may still read until the next read of the lists */
 };
 
 struct core;

@@ -528,12 +528,14 @@ static void test_contig(void)
         char *root = fake_root_new();
         vmm_ctx *ctx;
         uint64_t n = 99;
+        uint64_t budget;
+#define BUDGET (budget = UINT64_MAX, &budget)
         enum { SLAB = 1 << 7, LRU = 1 << 5, BUDDY = 1 << 10, HEAD = 1 << 15, TAIL = 1 << 16, HUGE = 1 << 17,
                UNEVICTABLE = 1 << 18, NOPAGE = 1 << 20, PGTABLE = 1 << 26 };
 
         fake_kernel(root, "6.18.0", "x86_64", "quiet", -1);
         ctx = fake_ctx(root, 4096);
-        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), -ENOENT, "contig: no /proc/zoneinfo: -ENOENT");
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, BUDGET, &n), -ENOENT, "contig: no /proc/zoneinfo: -ENOENT");
         /* Node 0: pages 1-32 (ranges of 4: 4-7 ... 28-31), 40-47 and a Movable
          * zone 64-71; node 1: 48-63. */
         fake_file(root, "proc/zoneinfo",
@@ -541,7 +543,7 @@ static void test_contig(void)
                   "Node 0, zone   Normal\n        spanned  8\n  start_pfn:           40\n"
                   "Node 0, zone  Movable\n        spanned  8\n  start_pfn:           64\n"
                   "Node 1, zone   Normal\n        spanned  16\n  start_pfn:           48\n");
-        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), -ENOENT, "contig: no /proc/kpageflags: -ENOENT");
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, BUDGET, &n), -ENOENT, "contig: no /proc/kpageflags: -ENOENT");
         uint64_t f[72] = { 0 };
         f[4] = BUDDY;                                     /* 4-7: free: counts */
         f[8] = LRU; f[9] = LRU; f[11] = LRU;              /* 8-11: movable and free: counts */
@@ -553,34 +555,34 @@ static void test_contig(void)
         f[40] = HEAD | HUGE; f[41] = TAIL | HUGE;         /* 40-43: a smaller hugetlb page and free pages: counts */
         f[47] = NOPAGE;                                   /* 44-47: a hole: blocked */
         write_flags(root, f, 72);
-        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), 0, "contig: node 0, gigantic");
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, BUDGET, &n), 0, "contig: node 0, gigantic");
         ok(n == 4, "contig: 4 ranges (4-7 free, 8-11 movable, 24-27 a THP, 40-43 a smaller hugetlb page), not ZONE_MOVABLE (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n), 0, "contig: node 0, by compaction");
+        is_int(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, BUDGET, &n), 0, "contig: node 0, by compaction");
         ok(n == 6, "contig: by compaction ZONE_MOVABLE's 2 ranges count too (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 2, true, UINT64_MAX, &n), 0, "contig: node 1");
+        is_int(vmm_contig_ranges(ctx, 1, 2, true, UINT64_MAX, BUDGET, &n), 0, "contig: node 1");
         ok(n == 4, "contig: node 1's zone, 16 pages, is 4 ranges (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 3, true, UINT64_MAX, &n), 0, "contig: node 1, ranges of 8");
+        is_int(vmm_contig_ranges(ctx, 1, 3, true, UINT64_MAX, BUDGET, &n), 0, "contig: node 1, ranges of 8");
         ok(n == 2, "contig: 2 ranges of 8 in 48-63 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 1, 5, true, UINT64_MAX, &n), 0, "contig: node 1, ranges of 32");
+        is_int(vmm_contig_ranges(ctx, 1, 5, true, UINT64_MAX, BUDGET, &n), 0, "contig: node 1, ranges of 32");
         ok(n == 0, "contig: no aligned range of 32 inside 48-63 (%" PRIu64 ")", n);
         f[5] = LRU | UNEVICTABLE;                         /* 4-7 now holds a mlocked page */
         write_flags(root, f, 72);
         fake_file(root, "proc/sys/vm/compact_unevictable_allowed", "1\n");
-        ok(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n) == 0 && n == 6,
+        ok(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, BUDGET, &n) == 0 && n == 6,
            "contig: compaction that moves mlocked pages: still 6 (%" PRIu64 ")", n);
         fake_file(root, "proc/sys/vm/compact_unevictable_allowed", "0\n");
-        ok(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, &n) == 0 && n == 5,
+        ok(vmm_contig_ranges(ctx, 0, 2, false, UINT64_MAX, BUDGET, &n) == 0 && n == 5,
            "contig: compaction_unevictable_allowed=0: the mlocked page blocks its range, 5 (%" PRIu64 ")", n);
-        ok(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n) == 0 && n == 4,
+        ok(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, BUDGET, &n) == 0 && n == 4,
            "contig: gigantic pages move mlocked pages whatever the sysctl: 4 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 0, 2, true, 2, &n), 0, "contig: node 0, counting up to 2");
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, 2, BUDGET, &n), 0, "contig: node 0, counting up to 2");
         ok(n == 2, "contig: stops at 2 (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 0, 2, true, 0, &n), 0, "contig: up to 0");
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, 0, BUDGET, &n), 0, "contig: up to 0");
         ok(n == 0, "contig: nothing counted when nothing is needed (%" PRIu64 ")", n);
-        is_int(vmm_contig_ranges(ctx, 2, 2, true, UINT64_MAX, &n), -ENODATA, "contig: a node with no zone: -ENODATA");
-        is_int(vmm_contig_ranges(ctx, 0, 0, true, UINT64_MAX, &n), -EINVAL, "contig: order 0: -EINVAL");
+        is_int(vmm_contig_ranges(ctx, 2, 2, true, UINT64_MAX, BUDGET, &n), -ENODATA, "contig: a node with no zone: -ENODATA");
+        is_int(vmm_contig_ranges(ctx, 0, 0, true, UINT64_MAX, BUDGET, &n), -EINVAL, "contig: order 0: -EINVAL");
         write_flags(root, f, 44);                         /* the map ends inside node 0's Normal zone */
-        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, &n), -EIO, "contig: a memory map shorter than the zones: -EIO");
+        is_int(vmm_contig_ranges(ctx, 0, 2, true, UINT64_MAX, BUDGET, &n), -EIO, "contig: a memory map shorter than the zones: -EIO");
 
         /* The scan budget: a zone of 8 ranges of 2^20 pages (a sparse map of 8M
          * pages); a slab page in range 1 (read, blocked) and in ranges 5-7
@@ -596,11 +598,27 @@ static void test_contig(void)
         if (fd >= 0)
                 close(fd);
         ok(made, "contig: a sparse memory map of 8M pages");
-        ok(VMM_CONTIG_SCAN_MAX == (UINT64_C(1) << 22), "contig: the budget is 2^22 pages");
-        ok(vmm_contig_ranges(ctx, 0, 20, true, UINT64_MAX, &n) == 0 && n == 7,
-           "contig: range 1 read and blocked, ranges 4-7 past the budget counted unread: 7 (%" PRIu64 ")", n);
+        budget = UINT64_C(1) << 22;
+        ok(vmm_contig_ranges(ctx, 0, 20, true, UINT64_MAX, &budget, &n) == 0 && n == 7,
+           "contig: range 1 read and blocked, ranges 4-7 past a budget of 2^22 pages counted unread: 7 (%" PRIu64 ")", n);
+        ok(budget == 0, "contig: the budget is spent (%" PRIu64 " left)", budget);
+        budget = UINT64_C(3) << 20;
+        /* Up to 2: range 0 read whole, range 1 one read of 8192 entries (blocked
+         * at its first page), range 2 whole, then stop. */
+        ok(vmm_contig_ranges(ctx, 0, 20, true, 2, &budget, &n) == 0 && n == 2 && budget == (UINT64_C(1) << 20) - 8192,
+           "contig: counting up to 2 reads 2 ranges and one chunk, no more (%" PRIu64 " pages of budget left)", budget);
+        budget = UINT64_C(1) << 20;
+        ok(vmm_contig_ranges(ctx, 0, 20, true, UINT64_MAX, &budget, &n) == 0 && n == 8 && budget == 0,
+           "contig: a budget of one range reads range 0 and counts 1-7 unread, range 1's slab unseen: 8 (%" PRIu64 ")", n);
+        budget = (UINT64_C(1) << 20) + 8192;
+        ok(vmm_contig_ranges(ctx, 0, 20, true, UINT64_MAX, &budget, &n) == 0 && n == 7,
+           "contig: one chunk more sees range 1's slab: 7 (%" PRIu64 ")", n);
+        ok(vmm_contig_ranges(ctx, 0, 20, true, UINT64_MAX, &budget, &n) == 0 && n == 8,
+           "contig: the budget spent by the call before: the next reads nothing, 8 (%" PRIu64 ")", n);
+        is_int(vmm_contig_ranges(ctx, 0, 20, true, UINT64_MAX, NULL, &n), -EINVAL, "contig: no budget: -EINVAL");
         vmm_ctx_free(ctx);
         fake_root_free(root);
+#undef BUDGET
 }
 
 int main(void)

@@ -7,12 +7,12 @@
  * fail, and no compaction helps. Smaller pages come from the free lists after
  * compaction, which empties a block by migrating the same kinds of pages, and
  * unevictable (mlocked) ones only with vm.compact_unevictable_allowed=1.
- * /proc/kpageflags
- * shows most of that, page by page: slab (a compound slab's tail pages
- * through its head), page tables, reserved pages, holes, hugetlb pages,
- * offline and poisoned pages. It does not show a kernel page that carries no
- * flag (a kernel stack, vmalloc memory), which looks like a free page: so
- * the count is an upper bound, but a far closer one than free memory.
+ * /proc/kpageflags shows most of that, page by page: slab, page tables,
+ * reserved pages, holes, offline and poisoned pages, and hugetlb pages (a
+ * range that is all hugetlb is a page of the pool already). It does not show
+ * a kernel page that carries no flag (a kernel stack, vmalloc memory), which
+ * looks like a free page: so the count is an upper bound, but a far closer
+ * one than free memory.
  */
 #include "config.h"
 
